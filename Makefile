@@ -1,0 +1,47 @@
+# The README's commands. Everything runs inside .venv, made on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test check lint format bench screenshots lab clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## make demo: open the app on the built-in lab (a real network served from fixtures/render-acme.yaml)
+demo: $(STAMP)
+	$(BIN)/pnet --demo
+
+## make test: lint, format check, types, layer contracts, then every test
+test: check
+	$(BIN)/python -m pytest -q
+
+## make check: everything but the tests
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## make bench: how long each probe kind and a whole sweep take against the lab
+bench: $(STAMP)
+	$(BIN)/python -m pnet.bench
+
+## make screenshots: regenerate screenshots/ from the demo
+screenshots: $(STAMP)
+	$(BIN)/python -m pnet.tui.screenshots screenshots
+
+## make lab: serve the demo fixture as a real network until interrupted
+lab: $(STAMP)
+	$(BIN)/pnet lab fixtures/render-acme.yaml
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from pnet.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,212 @@
+"""The workspace model: immutable descriptions of a platform's services and what they allow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    RENDER = "render"
+    RAILWAY = "railway"
+
+
+class Kind(StrEnum):
+    """What a service is, in the short form Render's Blueprints and env vars use."""
+
+    WEB = "web"
+    PSERV = "pserv"
+    WORKER = "worker"
+    CRON = "cron"
+    STATIC = "static"
+    POSTGRES = "postgres"
+    KEYVALUE = "keyvalue"
+
+    @property
+    def is_datastore(self) -> bool:
+        return self in (Kind.POSTGRES, Kind.KEYVALUE)
+
+
+LAB_BINDS = ("any", "loopback", "ipv4", "ipv6")
+LAB_PROTOCOLS = (
+    "http",
+    "tcp",
+    "redis",
+    "postgres",
+    "drip",
+    "endless-body",
+    "redirect-loop",
+    "close-mid-header",
+    "http09",
+    "tls-stall",
+    "silent",
+    "blackhole",
+)
+
+
+class Network(StrEnum):
+    """Address families a private network resolves names to."""
+
+    DUAL_STACK = "dual-stack"
+    IPV6_ONLY = "ipv6-only"
+    IPV4_ONLY = "ipv4-only"
+
+
+@dataclass(frozen=True)
+class ServiceType:
+    """What the platform allows a kind of service (on a given plan) to do on the private network."""
+
+    kind: Kind
+    label: str
+    sends: bool
+    receives: bool
+    has_internal_address: bool
+    has_discovery: bool
+    has_public_url: bool
+    ssh: bool
+    why_not_receiving: str = ""
+    instead: str = ""
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """A variable a service reads.
+
+    `value` is what the platform would inject; None when it cannot be known from the source
+    (a generated secret, `sync: false`, a reference to something the source does not define).
+    `origin` says where it comes from: value, fromService, fromDatabase, fromGroup, generateValue,
+    sync, environment, reference (Railway `${{...}}`).
+    """
+
+    key: str
+    value: str | None
+    origin: str = "value"
+    reference: str = ""
+    resolved: bool = True
+    note: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class LabFaults:
+    """What the lab serves instead of the truth (the fixture's `lab:` block)."""
+
+    listen: tuple[int, ...] | None = None
+    bind: str = "any"
+    down: int = 0
+    http_status: int | None = None
+    delay_ms: int = 0
+    protocol: str | None = None
+    tls: bool = False
+    auth: str | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    type: ServiceType
+    platform: Platform
+    region: str | None = None
+    environment: str | None = None
+    project: str | None = None
+    plan: str | None = None
+    host: str | None = None
+    host_known: bool = True
+    ports: tuple[int, ...] = ()
+    public_url: str | None = None
+    env: tuple[EnvVar, ...] = ()
+    instances: int = 1
+    health_path: str | None = None
+    ip_allow_list: tuple[str, ...] | None = None
+    id: str | None = None
+    runtime: str | None = None
+    database: str | None = None
+    user: str | None = None
+    password: str | None = None
+    build_command: str | None = None
+    start_command: str | None = None
+    lab: LabFaults | None = None
+    line: int | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return self.type.kind
+
+    @property
+    def location(self) -> str | None:
+        """Region (Render) or environment (Railway): the private network it belongs to."""
+        return self.region if self.platform is Platform.RENDER else self.environment
+
+    @property
+    def default_port(self) -> int | None:
+        return self.ports[0] if self.ports else None
+
+    @property
+    def discovery_host(self) -> str | None:
+        if not (self.type.has_discovery and self.host):
+            return None
+        if self.platform is Platform.RENDER:
+            return f"{self.host}-discovery"
+        return self.host
+
+    def env_var(self, key: str) -> EnvVar | None:
+        for var in self.env:
+            if var.key == key:
+                return var
+        return None
+
+
+@dataclass(frozen=True)
+class EnvironmentInfo:
+    """A Railway environment (or a Render project environment) and its network."""
+
+    name: str
+    network: Network = Network.DUAL_STACK
+    isolated: bool = False
+
+
+@dataclass(frozen=True)
+class Workspace:
+    name: str
+    platform: Platform
+    services: tuple[Service, ...]
+    project: str | None = None
+    environments: Mapping[str, EnvironmentInfo] = field(default_factory=dict)
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+    def service(self, name: str) -> Service | None:
+        for svc in self.services:
+            if svc.name == name:
+                return svc
+        return None
+
+    def by_host(self, host: str, location: str | None = None) -> list[Service]:
+        host = host.lower().rstrip(".")
+        return [
+            s
+            for s in self.services
+            if s.host and s.host.lower() == host and (location is None or s.location == location)
+        ]
+
+    def network_of(self, service: Service) -> Network:
+        if self.platform is Platform.RAILWAY and service.environment:
+            info = self.environments.get(service.environment)
+            if info:
+                return info.network
+            return Network.DUAL_STACK
+        return Network.IPV4_ONLY
+
+    def groups(self) -> list[tuple[str, list[Service]]]:
+        """Services grouped by region (Render) or environment (Railway), in a stable order."""
+        order: dict[str, list[Service]] = {}
+        for svc in self.services:
+            order.setdefault(svc.location or "global", []).append(svc)
+        return [(k, sorted(v, key=lambda s: s.name)) for k, v in sorted(order.items())]

@@ -1,0 +1,254 @@
+"""The project's own workspace format (README: "The fixture format")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pnet import platforms
+from pnet.model import (
+    LAB_BINDS,
+    LAB_PROTOCOLS,
+    EnvironmentInfo,
+    EnvVar,
+    Kind,
+    LabFaults,
+    Network,
+    Platform,
+    Service,
+    Workspace,
+)
+from pnet.platforms import railway, render
+from pnet.sources.schema import Reader, scalar_text
+from pnet.yamlload import Node, load_file, load_text
+
+TOP_KEYS = ("platform", "workspace", "project", "environments", "services")
+SERVICE_KEYS = (
+    "name",
+    "type",
+    "region",
+    "environment",
+    "plan",
+    "host",
+    "ports",
+    "public_url",
+    "instances",
+    "health_path",
+    "ip_allow_list",
+    "env",
+    "lab",
+    "id",
+    "runtime",
+    "database",
+    "user",
+    "password",
+    "build_command",
+    "start_command",
+)
+LAB_KEYS = ("listen", "bind", "down", "http_status", "delay_ms", "protocol", "tls", "auth")
+ENVIRONMENT_KEYS = ("network", "isolated")
+
+
+def load(path: str | Path) -> Workspace:
+    return parse(load_file(path), str(path))
+
+
+def loads(text: str, file: str = "<fixture>") -> Workspace:
+    return parse(load_text(text, file), file)
+
+
+def parse(doc: Any, file: str) -> Workspace:
+    r = Reader(file)
+    if doc is None:
+        r.fail("the file is empty: expected `platform:` and `services:`")
+    top = r.mapping(doc, "a workspace fixture", 1)
+    r.check_keys(top, TOP_KEYS, "the fixture")
+    platform = Platform(
+        r.pick(top, "platform", "the fixture", [p.value for p in Platform], "render")
+    )
+    name = r.string(top, "workspace", "the fixture") or r.string(top, "project", "the fixture")
+    if not name:
+        name = Path(file).stem
+    environments: dict[str, EnvironmentInfo] = {}
+    if "environments" in top and top["environments"] is not None:
+        if platform is not Platform.RAILWAY:
+            r.fail(
+                "`environments:` describes Railway networks; this fixture is for render",
+                top,
+                "environments",
+            )
+        envs = r.mapping(top["environments"], "`environments`", top.line_of("environments"))
+        for env_name, spec in envs.items():
+            spec = spec if spec is not None else Node()
+            if not isinstance(spec, Node):
+                spec = r.mapping(spec, f"environment {env_name!r}", envs.line_of(env_name))
+            if not hasattr(spec, "line"):
+                spec.line, spec.key_lines = envs.line_of(env_name), {}
+            r.check_keys(spec, ENVIRONMENT_KEYS, f"environment {env_name!r}")
+            network = r.pick(
+                spec,
+                "network",
+                f"environment {env_name!r}",
+                [n.value for n in Network],
+                Network.DUAL_STACK.value,
+            )
+            environments[env_name] = EnvironmentInfo(
+                env_name, Network(network), r.boolean(spec, "isolated", env_name)
+            )
+    raw_services = r.sequence(
+        r.require(top, "services", "the fixture"), "`services`", top.line_of("services")
+    )
+    services: list[Service] = []
+    seen: dict[str, int] = {}
+    hosts: dict[tuple[str, str | None], int] = {}
+    for index, raw in enumerate(raw_services):
+        node = r.mapping(raw, "each service", raw_services.line_of(index))
+        svc = _service(r, node, platform, environments)
+        if svc.name in seen:
+            r.fail(
+                f"duplicate service name {svc.name!r} (first on line {seen[svc.name]})",
+                node,
+                "name",
+            )
+        seen[svc.name] = node.line
+        if svc.host and svc.host_known:
+            scope = svc.environment if platform is Platform.RAILWAY else None
+            if (svc.host, scope) in hosts:
+                r.fail(
+                    f"host {svc.host!r} is used twice (first on line {hosts[(svc.host, scope)]})",
+                    node,
+                    "host",
+                )
+            hosts[(svc.host, scope)] = node.line
+        services.append(svc)
+    project = r.string(top, "project", "the fixture")
+    return Workspace(
+        name=name,
+        platform=platform,
+        services=tuple(services),
+        project=project,
+        environments=environments,
+        source=file,
+    )
+
+
+def _service(
+    r: Reader, node: Node, platform: Platform, environments: dict[str, EnvironmentInfo]
+) -> Service:
+    r.check_keys(node, SERVICE_KEYS, "a service")
+    name = r.string(node, "name", "a service")
+    if not name:
+        r.fail("a service needs 'name'", node)
+    what = f"service {name!r}"
+    kind = Kind(
+        r.choice(node, "type", what, [k.value for k in Kind]) or r.require(node, "type", what)
+    )
+    plan = r.string(node, "plan", what)
+    region: str | None = None
+    environment: str | None = None
+    if platform is Platform.RENDER:
+        if "environment" in node:
+            r.fail(
+                f"{what}: `environment:` is for Railway; Render services have a `region:`",
+                node,
+                "environment",
+            )
+        region = r.choice(node, "region", what, render.REGIONS)
+        if kind is Kind.STATIC:
+            region = None
+        elif region is None:
+            region = render.DEFAULT_REGION
+        if plan is None and kind is not Kind.STATIC:
+            plan = "basic-256mb" if kind is Kind.POSTGRES else render.DEFAULT_PLAN
+    else:
+        if "region" in node:
+            region = r.string(node, "region", what)
+        environment = r.string(node, "environment", what) or "production"
+        if environments and environment not in environments:
+            r.fail(
+                f"{what} is in environment {environment!r}, which `environments:` does not list "
+                f"({', '.join(environments)})",
+                node,
+                "environment",
+            )
+    stype = platforms.service_type(platform, kind, plan)
+    host = r.string(node, "host", what)
+    host_known = True
+    if host is None and stype.has_internal_address:
+        if platform is Platform.RAILWAY:
+            host = railway.default_host(name)
+        else:
+            host, host_known = name, False
+    ports = r.ports(node, "ports", what)
+    if ports is None:
+        ports = _default_ports(platform, kind, stype.has_internal_address)
+    env = _env(r, node, what)
+    lab = _lab(r, node, what)
+    return Service(
+        name=name,
+        type=stype,
+        platform=platform,
+        region=region,
+        environment=environment,
+        plan=plan,
+        host=host,
+        host_known=host_known,
+        ports=ports,
+        public_url=r.string(node, "public_url", what),
+        env=env,
+        instances=r.integer(node, "instances", what, 1, low=0, high=100) or 0,
+        health_path=r.string(node, "health_path", what),
+        ip_allow_list=r.strings(node, "ip_allow_list", what),
+        id=r.string(node, "id", what),
+        runtime=r.string(node, "runtime", what),
+        database=r.string(node, "database", what),
+        user=r.string(node, "user", what),
+        password=r.string(node, "password", what),
+        build_command=r.string(node, "build_command", what),
+        start_command=r.string(node, "start_command", what),
+        lab=lab,
+        line=node.line,
+    )
+
+
+def _default_ports(platform: Platform, kind: Kind, addressable: bool) -> tuple[int, ...]:
+    if kind is Kind.POSTGRES:
+        return (render.POSTGRES_PORT,)
+    if kind is Kind.KEYVALUE:
+        return (render.KEYVALUE_PORT,)
+    if platform is Platform.RENDER and addressable and kind in (Kind.WEB, Kind.PSERV):
+        return (render.DEFAULT_PORT,)
+    return ()
+
+
+def _env(r: Reader, node: Node, what: str) -> tuple[EnvVar, ...]:
+    if "env" not in node or node["env"] is None:
+        return ()
+    env = r.mapping(node["env"], f"'env' of {what}", node.line_of("env"))
+    out = []
+    for key, value in env.items():
+        if isinstance(value, dict | list):
+            r.fail(
+                f"env var {key!r} of {what} must be a string, not a {type(value).__name__}",
+                env,
+                key,
+            )
+        out.append(EnvVar(key=key, value=scalar_text(value), line=env.line_of(key)))
+    return tuple(out)
+
+
+def _lab(r: Reader, node: Node, what: str) -> LabFaults | None:
+    if "lab" not in node or node["lab"] is None:
+        return None
+    lab = r.mapping(node["lab"], f"'lab' of {what}", node.line_of("lab"))
+    r.check_keys(lab, LAB_KEYS, f"'lab' of {what}")
+    return LabFaults(
+        listen=r.ports(lab, "listen", f"'lab' of {what}"),
+        bind=r.choice(lab, "bind", f"'lab' of {what}", LAB_BINDS, "any") or "any",
+        down=r.integer(lab, "down", f"'lab' of {what}", 0, low=0) or 0,
+        http_status=r.integer(lab, "http_status", f"'lab' of {what}", None, low=100, high=599),
+        delay_ms=r.integer(lab, "delay_ms", f"'lab' of {what}", 0, low=0, high=600_000) or 0,
+        protocol=r.choice(lab, "protocol", f"'lab' of {what}", LAB_PROTOCOLS),
+        tls=r.boolean(lab, "tls", f"'lab' of {what}"),
+        auth=r.string(lab, "auth", f"'lab' of {what}"),
+    )
