@@ -73,19 +73,25 @@ class ServiceType:
 class EnvVar:
     """A variable a service reads.
 
-    `value` is what the platform would inject; None when it cannot be known from the source
-    (a generated secret, `sync: false`, a reference to something the source does not define).
-    `origin` says where it comes from: value, fromService, fromDatabase, fromGroup, generateValue,
-    sync, environment, reference (Railway `${{...}}`).
+    `value` is what the platform would inject; None when the source cannot know it (a generated
+    secret, `sync: false`, a slug whose hash is assigned at creation, a reference to something the
+    source does not define). `origin` says where it comes from: value, fromService, fromDatabase,
+    fromGroup, generateValue, sync, environment, reference (Railway `${{...}}`).
+    A reference names what it points at: `ref_service` (the service or database name), `ref_type`
+    (its Blueprint type), `ref_property` (host, port, hostport, connectionString, ...) or
+    `ref_key` (envVarKey); `resolved` is False when the source does not define that target.
     """
 
     key: str
     value: str | None
     origin: str = "value"
-    reference: str = ""
     resolved: bool = True
     note: str = ""
     line: int | None = None
+    ref_service: str | None = None
+    ref_type: str | None = None
+    ref_property: str | None = None
+    ref_key: str | None = None
 
 
 @dataclass(frozen=True)
