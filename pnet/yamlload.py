@@ -16,13 +16,22 @@ except AttributeError:  # pragma: no cover - libyaml missing
 
 
 class Node(dict[str, Any]):
-    """A mapping that knows the line of itself and of each of its keys (1-based)."""
+    """A mapping that knows the line of itself and of each of its keys (1-based).
+
+    `scalars` keeps each scalar value's source text (`yes`, `0755`, `1.10`), for formats
+    such as Render Blueprints whose parser keeps that text rather than YAML 1.1's reading.
+    """
 
     line: int
     key_lines: dict[str, int]
+    scalars: dict[str, str]
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
+
+    def raw_of(self, key: str) -> str | None:
+        """The source text of a scalar value, None for mappings, lists and absent keys."""
+        return getattr(self, "scalars", {}).get(key)
 
 
 class Seq(list[Any]):
@@ -41,6 +50,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
     out = Node()
     out.line = node.start_mark.line + 1
     out.key_lines = {}
+    out.scalars = {}
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
@@ -53,6 +63,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
             )
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_lines[key] = key_node.start_mark.line + 1
+        if isinstance(value_node, yaml.ScalarNode):
+            out.scalars[key] = value_node.value
     return out
 
 
