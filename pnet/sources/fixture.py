@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ SERVICE_KEYS = (
     "start_command",
 )
 LAB_KEYS = ("listen", "bind", "down", "http_status", "delay_ms", "protocol", "tls", "auth")
-ENVIRONMENT_KEYS = ("network", "isolated")
+ENVIRONMENT_KEYS = ("network", "isolated", "shared")
 
 
 def load(path: str | Path) -> Workspace:
@@ -70,6 +71,7 @@ def parse(doc: Any, file: str) -> Workspace:
     if not name:
         name = Path(file).stem
     environments: dict[str, EnvironmentInfo] = {}
+    shared: dict[str, dict[str, str]] = {}
     if "environments" in top and top["environments"] is not None:
         if platform is not Platform.RAILWAY:
             r.fail(
@@ -95,6 +97,13 @@ def parse(doc: Any, file: str) -> Workspace:
             environments[env_name] = EnvironmentInfo(
                 env_name, Network(network), r.boolean(spec, "isolated", env_name)
             )
+            if spec.get("shared") is not None:
+                shared_node = r.mapping(
+                    spec["shared"], f"'shared' of environment {env_name!r}", spec.line_of("shared")
+                )
+                shared[env_name] = {
+                    str(k): scalar_text(v) for k, v in _env_items(r, shared_node, env_name)
+                }
     raw_services = r.sequence(
         r.require(top, "services", "the fixture"), "`services`", top.line_of("services")
     )
@@ -122,6 +131,8 @@ def parse(doc: Any, file: str) -> Workspace:
             hosts[(svc.host, scope)] = node.line
         services.append(svc)
     project = r.string(top, "project", "the fixture")
+    if platform is Platform.RAILWAY:
+        services = resolve_railway_references(services, shared, project)
     return Workspace(
         name=name,
         platform=platform,
@@ -219,6 +230,67 @@ def _default_ports(platform: Platform, kind: Kind, addressable: bool) -> tuple[i
     if platform is Platform.RENDER and addressable and kind in (Kind.WEB, Kind.PSERV):
         return (render.DEFAULT_PORT,)
     return ()
+
+
+def resolve_railway_references(
+    services: list[Service], shared: dict[str, dict[str, str]], project: str | None
+) -> list[Service]:
+    """Replace each `${{...}}` env value by what Railway would inject, per environment."""
+    by_env: dict[str | None, dict[str, dict[str, str]]] = {}
+    for svc in services:
+        pool = railway.provided_variables(
+            name=svc.name,
+            host=svc.host,
+            public_domain=railway.public_domain_of(svc.public_url),
+            environment=svc.environment,
+            project=project,
+            kind=svc.kind,
+            port=svc.default_port,
+            user=svc.user,
+            password=svc.password,
+            database=svc.database,
+        )
+        pool.update({v.key: v.value for v in svc.env if v.value is not None})
+        by_env.setdefault(svc.environment, {})[svc.name] = pool
+    out = []
+    for svc in services:
+        env = []
+        for var in svc.env:
+            if not railway.has_reference(var.value):
+                env.append(var)
+                continue
+            res = railway.resolve(
+                var.value or "",
+                service=svc.name,
+                variables=by_env.get(svc.environment, {}),
+                shared=shared.get(svc.environment or "", {}),
+            )
+            env.append(
+                replace(
+                    var,
+                    value=res.value,
+                    origin="reference",
+                    resolved=res.resolved,
+                    note=res.note,
+                    ref_service=res.ref_service,
+                    ref_key=res.ref_key,
+                )
+            )
+        out.append(replace(svc, env=tuple(env)))
+    return out
+
+
+def _env_items(r: Reader, env: Node, what: str) -> list[tuple[str, Any]]:
+    out = []
+    for key, value in env.items():
+        if isinstance(value, dict | list):
+            r.fail(
+                f"env var {key!r} of {what} must be a string, not a {type(value).__name__}",
+                env,
+                key,
+            )
+        out.append((key, value))
+    return out
 
 
 def _env(r: Reader, node: Node, what: str) -> tuple[EnvVar, ...]:
