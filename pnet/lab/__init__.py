@@ -1,0 +1,444 @@
+"""The lab: a workspace served as a real network on this machine, without root.
+
+`Lab(workspace)` opens, for every private network of the workspace (a Render region, a
+Railway environment), a DNS server on `127.N.0.53` that answers that network's internal and
+discovery names only, as the platform's resolver inside an instance would; and one more DNS
+server on `127.0.0.1` (`Lab.nameserver`) that answers every network's names, for
+convenience. Resolving a frankfurt host through oregon's server (`nameserver_for("oregon")`)
+is NXDOMAIN, as it is on Render. All the servers share one port when they can.
+
+Each instance has its own loopback address (see `pnet.lab.network` for the numbering and
+the IPv6 limits), and real listeners answer there on the service's ports with its protocol
+and the faults of the fixture's `lab:` block (`pnet.lab.peers`). A down instance has an
+address and DNS records but nothing listens on it: connects are refused. An app bound to
+loopback listens on `127.0.0.1` only, so its instance address refuses.
+
+`blackhole`: the listener's accept queue is made full by the lab itself (a listen backlog of
+0 and one connection the lab opens and never accepts), so the kernel drops later SYNs and
+connects time out, as to an address nothing routes to. The lab checks it at start and says
+so in `notes` if this kernel answers anyway.
+
+The lab may raise the process's soft open-file limit towards the hard one when the workspace
+needs more sockets than the soft limit allows (it says so in `notes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import resource
+import socket
+import ssl
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from types import TracebackType
+
+from pnet.lab.dns import DnsServer
+from pnet.lab.network import (
+    V4_LOOPBACK,
+    Instance,
+    LabError,
+    Plan,
+    Served,
+    has_dns,
+    plan,
+)
+from pnet.lab.peers import Handler, Peer, handler_for
+from pnet.lab.tls import make_certificate
+from pnet.model import Kind, Service, Workspace
+
+__all__ = ["Instance", "Lab", "LabError", "LabThread", "Served"]
+
+BLACKHOLE_PROBE_S = 0.2
+BLACKHOLE_MAX_FILL = 8
+HANDSHAKE_TIMEOUT_S = 10.0
+FD_MARGIN = 1024
+
+
+class Lab:
+    """A workspace served for real: DNS servers and listeners on loopback addresses."""
+
+    def __init__(self, workspace: Workspace, *, dns_port: int = 0) -> None:
+        self.workspace = workspace
+        self.dns_port = dns_port
+        self.plan: Plan = plan(workspace)
+        self.notes: list[str] = list(self.plan.notes)
+        self.tls_cert_pem: str | None = None
+        self._served: list[Served] = list(self.plan.served)
+        self._dns: DnsServer | None = None
+        self._network_dns: dict[str, DnsServer] = {}
+        self._servers: list[asyncio.Server] = []
+        self._raw: list[socket.socket] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stores: dict[str, dict[bytes, bytes]] = {}
+        self._started = False
+
+    # ---- what the lab serves -----------------------------------------------------------
+
+    @property
+    def nameserver(self) -> tuple[str, int]:
+        """The DNS server that answers every network's names."""
+        if self._dns is None:
+            raise RuntimeError("the lab is not started")
+        return self._dns.nameserver
+
+    def nameserver_for(self, location: str | None) -> tuple[str, int]:
+        """The resolver of one private network (region or environment); None: all networks."""
+        if location is None:
+            return self.nameserver
+        server = self._network_dns.get(location)
+        if server is None:
+            if self._dns is None:
+                raise RuntimeError("the lab is not started")
+            known = ", ".join(self._network_dns) or "none"
+            raise KeyError(f"no private network {location!r} in this lab (networks: {known})")
+        return server.nameserver
+
+    def networks(self) -> list[str]:
+        return [n.name for n in self.plan.networks]
+
+    def addresses(self, service_name: str) -> list[str]:
+        """The addresses the service's name resolves to (its instances' addresses)."""
+        svc = self._service(service_name)
+        insts = self.plan.instances_of(svc.name)
+        net = self.plan.network(svc.location) if svc.location else None
+        if net is not None and has_dns(svc) and svc.host:
+            records = net.zone.get(svc.host.lower())
+            if records is not None:
+                return list(records.a + records.aaaa)
+        return [i.ipv4 for i in insts]
+
+    def instances(self, service_name: str) -> list[Instance]:
+        return self.plan.instances_of(self._service(service_name).name)
+
+    def served(self, service_name: str | None = None) -> list[Served]:
+        """What listens where (and what does not: down instances, taken addresses)."""
+        if service_name is None:
+            return list(self._served)
+        return [s for s in self._served if s.service == service_name]
+
+    def _service(self, name: str) -> Service:
+        svc = self.workspace.service(name)
+        if svc is None:
+            raise KeyError(f"no service {name!r} in workspace {self.workspace.name!r}")
+        return svc
+
+    # ---- life cycle --------------------------------------------------------------------
+
+    async def __aenter__(self) -> Lab:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Open every DNS server and listener; returns once everything listens."""
+        if self._started:
+            raise RuntimeError("the lab is already started")
+        self._started = True
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        listeners = self.plan.listeners()
+        self._raise_file_limit(len(listeners) + 2 * len(self.plan.networks) + 2)
+        tls_context = await self._tls_context(listeners)
+        self._dns = DnsServer(self.plan.all_zone(), V4_LOOPBACK, self.dns_port)
+        try:
+            await self._dns.start()
+        except OSError as exc:
+            raise LabError(
+                f"cannot serve DNS on {V4_LOOPBACK}:{self.dns_port}: {_reason(exc)}"
+            ) from None
+        port = self._dns.port
+        for net in self.plan.networks:
+            server = DnsServer(net.zone, net.dns_address, port)
+            try:
+                await server.start()
+            except OSError:
+                server = DnsServer(net.zone, net.dns_address, 0)
+                await server.start()
+            self._network_dns[net.name] = server
+        blackholes: list[tuple[Served, socket.socket]] = []
+        for spec in listeners:
+            svc = self._service(spec.service)
+            try:
+                sock = _listening_socket(spec.address, spec.port)
+            except OSError as exc:
+                self._mark(spec, f"cannot listen on {spec.endpoint}: {_reason(exc)}")
+                continue
+            if spec.protocol == "blackhole":
+                sock.listen(0)
+                self._raw.append(sock)
+                blackholes.append((spec, sock))
+                continue
+            handler = handler_for(spec.protocol)
+            assert handler is not None
+            peer = self._peer(svc, spec, tls_context)
+            whole_tls = tls_context if spec.tls and spec.protocol not in _STARTTLS else None
+            try:
+                listener = await asyncio.start_server(
+                    self._client(peer, handler),
+                    sock=sock,
+                    ssl=whole_tls,
+                    ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S if whole_tls else None,
+                    limit=64 * 1024,
+                    backlog=128,
+                )
+            except BaseException:
+                sock.close()
+                raise
+            self._servers.append(listener)
+        if blackholes:
+            results = await asyncio.gather(*(self._fill(sock) for _, sock in blackholes))
+            for (spec, _), held in zip(blackholes, results, strict=True):
+                if not held:
+                    self.notes.append(
+                        f"{spec.service}: the blackhole on {spec.endpoint} still accepts "
+                        "connections on this kernel; connects will not time out"
+                    )
+
+    def _mark(self, spec: Served, why: str) -> None:
+        self.notes.append(f"{spec.service}: {why}")
+        self._served = [
+            replace(s, listening=False, note=why)
+            if (s.address, s.port) == (spec.address, spec.port) and s.listening
+            else s
+            for s in self._served
+        ]
+
+    async def _tls_context(self, listeners: list[Served]) -> ssl.SSLContext | None:
+        tls = [s for s in listeners if s.tls and s.protocol not in _NO_TLS]
+        if not tls:
+            return None
+        names: list[str] = []
+        for s in tls:
+            svc = self._service(s.service)
+            if svc.host:
+                names.append(svc.host)
+            names.append(s.address)
+        context, pem = await asyncio.to_thread(make_certificate, names)
+        self.tls_cert_pem = pem
+        return context
+
+    def _peer(self, svc: Service, spec: Served, tls: ssl.SSLContext | None) -> Peer:
+        faults = svc.lab
+        password = None
+        if svc.kind is Kind.POSTGRES or spec.protocol == "postgres":
+            password = (faults.auth if faults else None) or svc.password
+        return Peer(
+            service=svc.name,
+            instance=spec.instance,
+            host=svc.host,
+            address=spec.address,
+            port=spec.port,
+            protocol=spec.protocol,
+            location=svc.location,
+            platform=str(svc.platform),
+            health_path=svc.health_path,
+            http_status=faults.http_status if faults else None,
+            delay_s=(faults.delay_ms / 1000.0) if faults else 0.0,
+            password=password,
+            user=svc.user,
+            database=svc.database,
+            redis_auth=faults.auth if faults else None,
+            tls=tls if spec.tls else None,
+            store=self._stores.setdefault(svc.name, {}),
+        )
+
+    def _client(
+        self, peer: Peer, handler: Handler
+    ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+        async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
+            try:
+                await handler(peer, reader, writer)
+            except Exception:
+                pass
+            finally:
+                if task is not None:
+                    self._tasks.discard(task)
+                writer.close()
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(1.0):
+                        await writer.wait_closed()
+
+        return run
+
+    async def _fill(self, listener: socket.socket) -> bool:
+        """Fill a backlog-0 listener's accept queue; True once a further connect hangs."""
+        loop = asyncio.get_running_loop()
+        address = listener.getsockname()
+        for _ in range(BLACKHOLE_MAX_FILL):
+            client = socket.socket(listener.family, socket.SOCK_STREAM)
+            client.setblocking(False)
+            try:
+                async with asyncio.timeout(BLACKHOLE_PROBE_S):
+                    await loop.sock_connect(client, address)
+            except TimeoutError:
+                client.close()
+                return True
+            except OSError:
+                client.close()
+                return False
+            self._raw.append(client)
+        return False
+
+    def _raise_file_limit(self, sockets: int) -> None:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        needed = sockets + FD_MARGIN
+        if soft == resource.RLIM_INFINITY or soft >= needed:
+            return
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            raise LabError(
+                f"the lab needs about {needed} open files and the hard limit is {hard} "
+                "(raise it with `ulimit -Hn`)"
+            )
+        target = needed * 2 if hard == resource.RLIM_INFINITY else min(hard, needed * 2)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        self.notes.append(
+            f"raised the open-file limit from {soft} to {target} for {sockets} sockets"
+        )
+
+    async def stop(self) -> None:
+        """Close every server, connection and socket the lab opened."""
+        servers = ([self._dns] if self._dns else []) + list(self._network_dns.values())
+        for dns_server in servers:
+            await dns_server.stop()
+        for server in self._servers:
+            server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        for sock in self._raw:
+            sock.close()
+        self._raw.clear()
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+
+_STARTTLS = ("postgres",)
+_NO_TLS = ("tls-stall", "blackhole", "silent")
+
+
+def _listening_socket(address: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((address, port))
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return "the address is in use by another process"
+    if exc.errno == errno.EACCES:
+        return "permission denied (ports below 1024 need root)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "this machine has no such address"
+    return exc.strerror or str(exc)
+
+
+class LabThread:
+    """A Lab in its own thread and event loop, for blocking callers (the app, tests)."""
+
+    def __init__(self, workspace: Workspace, *, dns_port: int = 0) -> None:
+        self.lab = Lab(workspace, dns_port=dns_port)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> LabThread:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def nameserver(self) -> tuple[str, int]:
+        return self.lab.nameserver
+
+    def nameserver_for(self, location: str | None) -> tuple[str, int]:
+        return self.lab.nameserver_for(location)
+
+    def addresses(self, service_name: str) -> list[str]:
+        return self.lab.addresses(service_name)
+
+    def served(self, service_name: str | None = None) -> list[Served]:
+        return self.lab.served(service_name)
+
+    @property
+    def notes(self) -> list[str]:
+        return self.lab.notes
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start the lab; returns once everything listens, raises what start raised."""
+        if self._thread is not None:
+            raise RuntimeError("the lab thread is already started")
+        self._thread = threading.Thread(target=self._run, name="pnet-lab", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise LabError(f"the lab did not start within {timeout:g} s")
+        if self._error is not None:
+            self._thread.join()
+            raise self._error
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            self._stopping = asyncio.Event()
+            try:
+                loop.run_until_complete(self.lab.start())
+            except BaseException as exc:
+                self._error = exc
+                self._ready.set()
+                return
+            self._ready.set()
+            loop.run_until_complete(self._stopping.wait())
+            loop.run_until_complete(self.lab.stop())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the lab and join its thread (idempotent)."""
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None or loop is None or stopping is None:
+            return
+        if thread.is_alive():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stopping.set)
+            thread.join(timeout)

@@ -1,0 +1,5 @@
+import sys
+
+from pnet.lab.cli import main
+
+raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,352 @@
+"""The lab's plan of a workspace: private networks, instance addresses, DNS records, listeners.
+
+A pure function of the workspace (`plan(workspace)`), so what the lab serves can be checked
+without opening a socket.
+
+Addresses. Each private network (a Render region, a Railway environment) is numbered in
+fixture order from 1 and owns `127.N.0.0/16`: its nameserver answers on `127.N.0.53`, and its
+instances get `127.N.1.1`, `127.N.1.2`, ... in fixture order (the last octet runs 1..254).
+`127.0.0.1` and `127.0.0.53` are never an instance's address.
+
+IPv6. Without root the only IPv6 loopback address is `::1`, so every instance reached over
+IPv6 answers on `[::1]:PORT`. The replicas of one service share that listener. When two
+services need the same port on `::1`, the first one in this order keeps it: services of
+IPv6-only networks (their names have no A record), then services bound to IPv6 only, then the
+rest; the others are not served over IPv6, their AAAA record is left out, and the plan says so
+in one line each (`Plan.notes`). The same holds for `127.0.0.1`, where services bound to
+loopback listen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from pnet.model import Kind, Network, Service, Workspace
+
+V6_LOOPBACK = "::1"
+V4_LOOPBACK = "127.0.0.1"
+DNS_TTL = 5
+MAX_NETWORKS = 254
+HOSTS_PER_NETWORK = 254 * 254
+
+
+class LabError(Exception):
+    """The lab cannot serve this workspace on this machine (one line, for the person)."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One instance of a service and the loopback addresses it has in the lab."""
+
+    service: str
+    index: int
+    id: str
+    network: str
+    ipv4: str
+    ipv6: str | None
+    down: bool
+
+
+@dataclass(frozen=True)
+class Served:
+    """One thing the lab serves (or, with `listening` False, does not) for an instance.
+
+    address/port: where a client connects (the instance's address, `127.0.0.1` for an app bound
+    to loopback, `::1` for IPv6). bind: what the app bound inside its instance, as `ss -ltn`
+    there would show it (`0.0.0.0`, `::`, `127.0.0.1`). note: why it is not listening, or with
+    whom it shares the socket.
+    """
+
+    service: str
+    instance: str
+    location: str | None
+    address: str
+    port: int
+    protocol: str
+    tls: bool
+    bind: str
+    listening: bool
+    note: str = ""
+
+    @property
+    def family(self) -> int:
+        return 6 if ":" in self.address else 4
+
+    @property
+    def endpoint(self) -> str:
+        return (
+            f"[{self.address}]:{self.port}" if self.family == 6 else f"{self.address}:{self.port}"
+        )
+
+
+@dataclass(frozen=True)
+class Records:
+    a: tuple[str, ...] = ()
+    aaaa: tuple[str, ...] = ()
+
+    def merged(self, other: Records) -> Records:
+        return Records(_unique(self.a + other.a), _unique(self.aaaa + other.aaaa))
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """One private network: its name, family, nameserver address and DNS zone."""
+
+    name: str
+    index: int
+    family: Network
+    dns_address: str
+    zone: dict[str, Records] = field(default_factory=dict)
+    services: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    workspace: Workspace
+    networks: tuple[NetworkPlan, ...]
+    instances: tuple[Instance, ...]
+    served: tuple[Served, ...]
+    notes: tuple[str, ...]
+
+    def network(self, name: str) -> NetworkPlan | None:
+        for net in self.networks:
+            if net.name == name:
+                return net
+        return None
+
+    def all_zone(self) -> dict[str, Records]:
+        """Every network's names in one zone; a name in two networks answers both."""
+        zone: dict[str, Records] = {}
+        for net in self.networks:
+            for name, records in net.zone.items():
+                zone[name] = zone[name].merged(records) if name in zone else records
+        return zone
+
+    def instances_of(self, service: str) -> list[Instance]:
+        return [i for i in self.instances if i.service == service]
+
+    def listeners(self) -> list[Served]:
+        """One entry per socket to open (replicas sharing `::1` appear once)."""
+        seen: set[tuple[str, int]] = set()
+        out = []
+        for s in self.served:
+            if s.listening and (s.address, s.port) not in seen:
+                seen.add((s.address, s.port))
+                out.append(s)
+        return out
+
+
+def protocol_of(service: Service) -> str:
+    """What the lab speaks on the service's ports."""
+    if service.lab and service.lab.protocol:
+        return service.lab.protocol
+    if service.kind is Kind.POSTGRES:
+        return "postgres"
+    if service.kind is Kind.KEYVALUE:
+        return "redis"
+    return "http"
+
+
+def has_dns(service: Service) -> bool:
+    return bool(
+        service.type.has_internal_address
+        and service.host
+        and service.host_known
+        and service.location is not None
+    )
+
+
+def listens(service: Service) -> bool:
+    return bool(service.type.receives and service.type.has_internal_address and service.location)
+
+
+def ports_of(service: Service) -> tuple[int, ...]:
+    if service.lab and service.lab.listen is not None:
+        return service.lab.listen
+    return service.ports
+
+
+def plan(workspace: Workspace) -> Plan:
+    notes: list[str] = []
+    locations: list[str] = []
+    for svc in workspace.services:
+        if svc.location is not None and svc.location not in locations:
+            locations.append(svc.location)
+    if len(locations) > MAX_NETWORKS:
+        raise LabError(
+            f"the lab serves at most {MAX_NETWORKS} networks, this workspace has {len(locations)}"
+        )
+    families = {}
+    for loc in locations:
+        first = next(s for s in workspace.services if s.location == loc)
+        families[loc] = workspace.network_of(first)
+
+    counters = dict.fromkeys(locations, 0)
+    instances: list[Instance] = []
+    by_service: dict[str, list[Instance]] = {}
+    for svc in workspace.services:
+        if svc.location is None or not (has_dns(svc) or listens(svc)):
+            continue
+        net_index = locations.index(svc.location) + 1
+        down = min(svc.lab.down if svc.lab else 0, svc.instances)
+        v6 = V6_LOOPBACK if families[svc.location] is not Network.IPV4_ONLY else None
+        mine = []
+        for i in range(svc.instances):
+            k = counters[svc.location]
+            if k >= HOSTS_PER_NETWORK:
+                raise LabError(
+                    f"network {svc.location!r} has more than {HOSTS_PER_NETWORK} instances"
+                )
+            counters[svc.location] = k + 1
+            address = f"127.{net_index}.{1 + k // 254}.{1 + k % 254}"
+            inst = Instance(
+                service=svc.name,
+                index=i,
+                id=f"{svc.name}-{i + 1}",
+                network=svc.location,
+                ipv4=address,
+                ipv6=v6,
+                down=i >= svc.instances - down,
+            )
+            mine.append(inst)
+        instances.extend(mine)
+        by_service[svc.name] = mine
+
+    served, v6_lost = _served(workspace, families, by_service, notes)
+
+    networks = []
+    for index, loc in enumerate(locations, start=1):
+        zone: dict[str, Records] = {}
+        names = []
+        for svc in workspace.services:
+            if svc.location != loc:
+                continue
+            names.append(svc.name)
+            if not has_dns(svc) or svc.host is None:
+                continue
+            records = _records(svc, families[loc], by_service.get(svc.name, []), v6_lost)
+            zone[svc.host.lower()] = records
+            disco = svc.discovery_host
+            if disco and disco.lower() != svc.host.lower():
+                zone[disco.lower()] = records
+        networks.append(
+            NetworkPlan(
+                name=loc,
+                index=index,
+                family=families[loc],
+                dns_address=f"127.{index}.0.53",
+                zone=zone,
+                services=tuple(names),
+            )
+        )
+    return Plan(workspace, tuple(networks), tuple(instances), tuple(served), tuple(notes))
+
+
+def _records(svc: Service, family: Network, insts: list[Instance], v6_lost: set[str]) -> Records:
+    a: tuple[str, ...] = ()
+    aaaa: tuple[str, ...] = ()
+    if family is not Network.IPV6_ONLY:
+        a = tuple(i.ipv4 for i in insts)
+    if family is not Network.IPV4_ONLY and insts and svc.name not in v6_lost:
+        aaaa = (V6_LOOPBACK,)
+    return Records(a, aaaa)
+
+
+def _served(
+    workspace: Workspace,
+    families: dict[str, Network],
+    by_service: dict[str, list[Instance]],
+    notes: list[str],
+) -> tuple[list[Served], set[str]]:
+    """Decide every listener; shared addresses (`::1`, `127.0.0.1`) go by priority."""
+    wanted: list[tuple[int, int, Served]] = []
+    order = 0
+    for svc in workspace.services:
+        if not listens(svc) or svc.location is None:
+            continue
+        family = families[svc.location]
+        bind = svc.lab.bind if svc.lab else "any"
+        proto = protocol_of(svc)
+        tls = bool(svc.lab and svc.lab.tls)
+        for inst in by_service.get(svc.name, []):
+            for port in ports_of(svc):
+                for address, app_bind, tier in _addresses(svc, family, bind, inst):
+                    order += 1
+                    wanted.append(
+                        (
+                            tier,
+                            order,
+                            Served(
+                                service=svc.name,
+                                instance=inst.id,
+                                location=svc.location,
+                                address=address,
+                                port=port,
+                                protocol=proto,
+                                tls=tls,
+                                bind=app_bind,
+                                listening=not inst.down,
+                                note="down" if inst.down else "",
+                            ),
+                        )
+                    )
+    owners: dict[tuple[str, int], Served] = {}
+    decided: dict[int, Served] = {}
+    lost: dict[str, dict[str, str]] = {}
+    for _tier, order, s in sorted(wanted, key=lambda t: (t[0], t[1])):
+        key = (s.address, s.port)
+        if s.address not in (V6_LOOPBACK, V4_LOOPBACK):
+            decided[order] = s
+            continue
+        owner = owners.get(key)
+        if owner is None:
+            if s.listening:
+                owners[key] = s
+            decided[order] = s
+        elif owner.service == s.service:
+            decided[order] = replace(s, note=s.note or f"shares {s.endpoint} with {owner.instance}")
+        else:
+            decided[order] = replace(
+                s, listening=False, note=f"{s.endpoint} is taken by {_who(owner)}"
+            )
+            lost.setdefault(s.service, {})[s.endpoint] = _who(owner)
+    for svc_name, taken in lost.items():
+        notes.append(
+            f"{svc_name}: {', '.join(taken)} already served for "
+            f"{', '.join(sorted(set(taken.values())))}; without root the lab has only one "
+            f"such address, so {svc_name} is not served there"
+        )
+    result = [decided[k] for k in sorted(decided)]
+    v6_lost = {
+        name
+        for name, taken in lost.items()
+        if any(e.startswith("[") for e in taken)
+        and not any(s.service == name and s.family == 6 and s.listening for s in result)
+    }
+    return result, v6_lost
+
+
+def _who(s: Served) -> str:
+    return f"{s.service} ({s.location})" if s.location else s.service
+
+
+def _addresses(
+    svc: Service, family: Network, bind: str, inst: Instance
+) -> list[tuple[str, str, int]]:
+    """(address the lab listens on, what the app bound, priority tier for shared addresses)."""
+    del svc
+    v6_tier = 0 if family is Network.IPV6_ONLY else (1 if bind == "ipv6" else 2)
+    if bind == "loopback":
+        return [(V4_LOOPBACK, V4_LOOPBACK, 1)]
+    if bind == "ipv6":
+        return [(V6_LOOPBACK, "::", v6_tier)]
+    if bind == "ipv4" or family is Network.IPV4_ONLY:
+        return [(inst.ipv4, "0.0.0.0", 0)]
+    if family is Network.IPV6_ONLY:
+        return [(V6_LOOPBACK, "::", v6_tier)]
+    return [(inst.ipv4, "::", 0), (V6_LOOPBACK, "::", v6_tier)]
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
