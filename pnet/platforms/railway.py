@@ -90,21 +90,26 @@ class Resolved:
     resolved: bool = True
     note: str = ""
     refs: tuple[tuple[str | None, str], ...] = ()
+    failed: tuple[str | None, str] | None = None
+
+    def _main(self) -> tuple[str | None, str] | None:
+        if self.failed is not None:
+            return self.failed
+        for ref in self.refs:
+            if ref[0] is not None:
+                return ref
+        return self.refs[0] if self.refs else None
 
     @property
     def ref_service(self) -> str | None:
-        """The first other service (or `shared`) a reference points at."""
-        for namespace, _key in self.refs:
-            if namespace is not None:
-                return namespace
-        return None
+        """The other service (or `shared`) a reference points at: the failing one first."""
+        main = self._main()
+        return main[0] if main else None
 
     @property
     def ref_key(self) -> str | None:
-        for namespace, key in self.refs:
-            if namespace is not None:
-                return key
-        return self.refs[0][1] if self.refs else None
+        main = self._main()
+        return main[1] if main else None
 
 
 def has_reference(value: str | None) -> bool:
@@ -161,6 +166,7 @@ def _resolve(
 ) -> Resolved:
     refs: list[tuple[str | None, str]] = []
     problems: list[str] = []
+    failed: tuple[str | None, str] | None = None
     parts: list[str] = []
     pos = 0
     for m in REFERENCE.finditer(template):
@@ -169,6 +175,8 @@ def _resolve(
         namespace, key = parse_reference(m["body"])
         refs.append((namespace, key))
         text = m.group(0)
+        if problems and failed is None:
+            failed = refs[-2]
         if not key:
             problems.append(f"{text} names no variable")
             continue
@@ -198,7 +206,9 @@ def _resolve(
         parts.append(raw)
     parts.append(template[pos:])
     if problems:
-        return Resolved(None, False, "; ".join(problems), tuple(refs))
+        if failed is None:
+            failed = refs[-1]
+        return Resolved(None, False, "; ".join(problems), tuple(refs), failed)
     return Resolved("".join(parts), True, "", tuple(refs))
 
 
