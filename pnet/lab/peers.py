@@ -44,6 +44,7 @@ from pnet import __version__
 HTTP_IDLE_S = 30.0
 HTTP_MAX_REQUESTS = 1000
 HTTP_MAX_HEAD = 64 * 1024
+HTTP_MAX_HEADERS = 100
 HTTP_MAX_BODY = 1024 * 1024
 HOSTILE_MAX_S = 300.0
 DRIP_INTERVAL_S = 1.0
@@ -148,27 +149,33 @@ class BadRequest(Exception):
 
 async def read_request(reader: asyncio.StreamReader, idle_s: float) -> Request | None:
     """One request head (and its body, discarded); None when the client closed first."""
+    headers: dict[str, str] = {}
     try:
         async with asyncio.timeout(idle_s):
-            head = await reader.readuntil(b"\r\n\r\n")
+            first = await reader.readuntil(b"\r\n")
+            if first == b"\r\n":
+                first = await reader.readuntil(b"\r\n")
+            parts = first.decode("latin-1").rstrip("\r\n").split(" ")
+            if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+                raise BadRequest(400, "Bad Request")
+            size = len(first)
+            for _ in range(HTTP_MAX_HEADERS + 1):
+                line = (await reader.readuntil(b"\r\n"))[:-2].decode("latin-1")
+                size += len(line) + 2
+                if size > HTTP_MAX_HEAD or len(headers) >= HTTP_MAX_HEADERS:
+                    raise BadRequest(431, "Request Header Fields Too Large")
+                if not line:
+                    break
+                name, sep, value = line.partition(":")
+                if not sep or not name or name != name.strip():
+                    raise BadRequest(400, "Bad Request")
+                headers[name.lower()] = value.strip()
     except asyncio.IncompleteReadError as exc:
-        if exc.partial.strip():
+        if exc.partial.strip() or headers:
             raise BadRequest(400, "Bad Request") from None
         return None
     except asyncio.LimitOverrunError:
         raise BadRequest(431, "Request Header Fields Too Large") from None
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-        raise BadRequest(400, "Bad Request")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip():
-            raise BadRequest(400, "Bad Request")
-        headers[name.lower()] = value.strip()
     if "chunked" in headers.get("transfer-encoding", "").lower():
         raise BadRequest(411, "Length Required")
     length_text = headers.get("content-length", "0") or "0"
