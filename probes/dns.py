@@ -1,0 +1,288 @@
+"""DNS: what a name resolves to, asked the way the platform's own clients ask.
+
+Queries go through dnspython's async resolver. Without `nameserver` the resolver reads the
+system configuration (`/etc/resolv.conf`: nameservers, search list, ndots), as glibc would;
+with `nameserver=(host, port)` only that server is asked and no system file is read.
+
+A and AAAA are asked concurrently. The result is `ok` when either family has an address;
+otherwise the most telling failure wins: `nxdomain` (the name does not exist), `servfail`
+(the server answered SERVFAIL or REFUSED), `protocol-error` (a reply that is not DNS, or not
+the answer to our question), `timeout`, `no-nameserver` (none configured, or nothing listens
+where one is configured), and `no-answer` only when every family came back empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import dns.asyncquery
+import dns.asyncresolver
+import dns.exception
+import dns.message
+import dns.name
+import dns.nameserver
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+
+from ._net import Clock, describe_exception, hostport, ip_family, result
+from .result import Outcome, ProbeResult
+
+KIND = "dns"
+RESOLV_CONF = "/etc/resolv.conf"
+
+_FAILURE_ORDER = (
+    Outcome.NXDOMAIN,
+    Outcome.SERVFAIL,
+    Outcome.PROTOCOL_ERROR,
+    Outcome.TIMEOUT,
+    Outcome.NO_NAMESERVER,
+    Outcome.ERROR,
+)
+
+
+class _StrictDo53(dns.nameserver.Do53Nameserver):
+    """A UDP/TCP nameserver whose malformed or mismatched replies are errors, not ignored.
+
+    A resolver library drops such datagrams and keeps waiting; a probe wants to say a server
+    at that address is answering, and answering wrong.
+    """
+
+    async def async_query(
+        self,
+        request: dns.message.QueryMessage,
+        timeout: float,  # noqa: ASYNC109
+        source: str | None,
+        source_port: int,
+        max_size: bool,
+        backend: Any,
+        one_rr_per_rrset: bool = False,
+        ignore_trailing: bool = False,
+    ) -> dns.message.Message:
+        if max_size:
+            return await super().async_query(
+                request,
+                timeout,
+                source,
+                source_port,
+                max_size,
+                backend,
+                one_rr_per_rrset,
+                ignore_trailing,
+            )
+        return await dns.asyncquery.udp(
+            request,
+            self.address,
+            timeout=timeout,
+            port=self.port,
+            source=source,
+            source_port=source_port,
+            raise_on_truncation=True,
+            backend=backend,
+            one_rr_per_rrset=one_rr_per_rrset,
+            ignore_trailing=ignore_trailing,
+            ignore_errors=False,
+            ignore_unexpected=True,
+        )
+
+
+@dataclass
+class _Family:
+    rdtype: str
+    outcome: Outcome
+    addresses: list[str] = field(default_factory=list)
+    ttl: int | None = None
+    canonical: str | None = None
+    why: str = ""
+
+
+def _make_resolver(
+    nameserver: tuple[str, int] | None, timeout: float, resolv_conf: str
+) -> tuple[dns.asyncresolver.Resolver, str | None, bool]:
+    if nameserver is not None:
+        resolver = dns.asyncresolver.Resolver(configure=False)
+        host, port = nameserver
+        resolver.nameservers = [_StrictDo53(host, port)]
+        resolver.search = []
+        resolver.domain = dns.name.root
+        search = False
+    else:
+        resolver = dns.asyncresolver.Resolver(filename=resolv_conf, configure=True)
+        strict: list[dns.nameserver.Nameserver] = []
+        for ns in resolver.nameservers:
+            if isinstance(ns, str):
+                strict.append(_StrictDo53(ns, resolver.port))
+            elif type(ns) is dns.nameserver.Do53Nameserver:
+                strict.append(_StrictDo53(ns.address, ns.port))
+            else:
+                strict.append(ns)
+        resolver.nameservers = strict
+        search = True
+    resolver.lifetime = timeout
+    resolver.timeout = timeout
+    resolver.cache = None
+    first = resolver.nameservers[0] if resolver.nameservers else None
+    label = None
+    if isinstance(first, dns.nameserver.Do53Nameserver):
+        label = hostport(first.address, first.port)
+    elif first is not None:
+        label = str(first)
+    return resolver, label, search
+
+
+def _server_label(text: str) -> str:
+    """`Do53:127.0.0.1@53` as `127.0.0.1:53`."""
+    if text.startswith("Do53:") and "@" in text:
+        address, _, port = text[5:].rpartition("@")
+        return hostport(address, int(port))
+    return text
+
+
+def _classify_no_nameservers(exc: dns.resolver.NoNameservers) -> tuple[Outcome, str]:
+    errors: list[Any] = list(exc.kwargs.get("errors") or [])
+    rcodes: list[str] = []
+    malformed: list[str] = []
+    unreachable: list[str] = []
+    other: list[str] = []
+    for entry in errors:
+        server, problem = _server_label(str(entry[0])), entry[3]
+        if isinstance(problem, str):
+            rcodes.append(f"{problem} from {server}")
+        elif isinstance(problem, dns.query.BadResponse):
+            malformed.append(f"{server} sent a reply that does not answer the query")
+        elif isinstance(problem, dns.message.Truncated):
+            tcp_failed = any(e[1] and not isinstance(e[3], str) for e in errors)
+            if tcp_failed:
+                malformed.append(f"{server} truncated its reply and the retry over TCP failed")
+        elif isinstance(problem, dns.exception.FormError | EOFError):
+            malformed.append(f"{server} sent a malformed reply ({describe_exception(problem)})")
+        elif isinstance(problem, ConnectionRefusedError):
+            unreachable.append(f"nothing listens at {server}")
+        elif isinstance(problem, OSError):
+            unreachable.append(f"{server}: {describe_exception(problem)}")
+        else:
+            other.append(f"{server}: {describe_exception(problem)}")
+    if rcodes:
+        return Outcome.SERVFAIL, "; ".join(rcodes)
+    if malformed:
+        return Outcome.PROTOCOL_ERROR, "; ".join(malformed)
+    if unreachable:
+        return Outcome.NO_NAMESERVER, "; ".join(unreachable)
+    return Outcome.SERVFAIL, "; ".join(other) or "every nameserver failed"
+
+
+async def _query(
+    resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, search: bool
+) -> _Family:
+    try:
+        answer = await resolver.resolve(name, rdtype, search=search, raise_on_no_answer=False)
+    except dns.resolver.NXDOMAIN:
+        return _Family(rdtype, Outcome.NXDOMAIN, why="NXDOMAIN: the name does not exist")
+    except dns.resolver.NoAnswer:
+        return _Family(rdtype, Outcome.NO_ANSWER, why=f"no {rdtype} record")
+    except dns.resolver.NoNameservers as exc:
+        outcome, why = _classify_no_nameservers(exc)
+        return _Family(rdtype, outcome, why=why)
+    except dns.exception.Timeout:
+        return _Family(rdtype, Outcome.TIMEOUT, why="no reply in time")
+    except dns.resolver.NoResolverConfiguration as exc:
+        return _Family(rdtype, Outcome.NO_NAMESERVER, why=describe_exception(exc))
+    except (dns.name.NameTooLong, dns.name.LabelTooLong, dns.name.EmptyLabel) as exc:
+        return _Family(rdtype, Outcome.ERROR, why=f"not a valid DNS name ({exc})")
+    except (dns.exception.DNSException, OSError, ValueError) as exc:
+        return _Family(rdtype, Outcome.ERROR, why=describe_exception(exc))
+    rrset = answer.rrset
+    if rrset is None:
+        return _Family(rdtype, Outcome.NO_ANSWER, why=f"no {rdtype} record")
+    addresses = sorted({rdata.to_text() for rdata in rrset})
+    canonical = answer.canonical_name.to_text(omit_final_dot=True)
+    return _Family(rdtype, Outcome.OK, addresses, rrset.ttl, canonical)
+
+
+def _evidence(families: list[_Family], nameserver: str | None, name: str) -> dict[str, Any]:
+    by_type = {f.rdtype: f for f in families}
+    ttls = [f.ttl for f in families if f.ttl is not None]
+    evidence: dict[str, Any] = {
+        "a": by_type["A"].addresses if "A" in by_type else [],
+        "aaaa": by_type["AAAA"].addresses if "AAAA" in by_type else [],
+        "ttl": min(ttls) if ttls else None,
+        "nameserver": nameserver,
+    }
+    canonical = next((f.canonical for f in families if f.canonical), None)
+    if canonical and canonical != name.rstrip("."):
+        evidence["canonical"] = canonical
+    failed = {f.rdtype.lower(): str(f.outcome) for f in families if f.outcome is not Outcome.OK}
+    if failed:
+        evidence["families"] = failed
+    return evidence
+
+
+def _summary(name: str, families: list[_Family]) -> tuple[Outcome, str]:
+    found = [f for f in families if f.outcome is Outcome.OK]
+    if found:
+        addresses = [a for f in found for a in f.addresses]
+        ttls = [f.ttl for f in found if f.ttl is not None]
+        ttl = min(ttls) if ttls else None
+        detail = f"{name} → {', '.join(addresses)}" + (f" (ttl {ttl} s)" if ttl is not None else "")
+        missing = [f.rdtype for f in families if f.outcome is not Outcome.OK]
+        if missing:
+            detail += f"; no {'/'.join(missing)}"
+        return Outcome.OK, detail
+    if all(f.outcome is Outcome.NO_ANSWER for f in families):
+        wanted = "/".join(f.rdtype for f in families)
+        return Outcome.NO_ANSWER, f"{name} exists but has no {wanted} record"
+    for outcome in _FAILURE_ORDER:
+        for fam in families:
+            if fam.outcome is outcome:
+                return outcome, f"{name}: {fam.why}"
+    return Outcome.ERROR, f"{name}: no answer"
+
+
+async def resolve(
+    name: str,
+    *,
+    nameserver: tuple[str, int] | None = None,
+    timeout: float = 2.0,  # noqa: ASYNC109
+    families: tuple[str, ...] = ("A", "AAAA"),
+    resolv_conf: str = RESOLV_CONF,
+    kind: str = KIND,
+) -> ProbeResult:
+    """Resolve `name` to its A and AAAA records (kind "dns"; evidence a, aaaa, ttl, nameserver).
+
+    `resolv_conf` names the system configuration file read when no nameserver is given.
+    """
+    clock = Clock(timeout)
+    empty: dict[str, Any] = {"a": [], "aaaa": [], "ttl": None, "nameserver": None}
+    literal = ip_family(name)
+    if literal is not None:
+        evidence = dict(empty, **{"a" if literal == 4 else "aaaa": [name]})
+        return result(kind, name, Outcome.OK, clock, f"{name} is an address (no lookup)", evidence)
+    try:
+        resolver, label, search = _make_resolver(nameserver, timeout, resolv_conf)
+    except (dns.resolver.NoResolverConfiguration, OSError, ValueError) as exc:
+        return result(
+            kind,
+            name,
+            Outcome.NO_NAMESERVER,
+            clock,
+            f"no nameserver to ask ({resolv_conf}: {describe_exception(exc)})",
+            empty,
+        )
+    if nameserver is not None:
+        label = hostport(*nameserver)
+    empty["nameserver"] = label
+    if not resolver.nameservers:
+        return result(kind, name, Outcome.NO_NAMESERVER, clock, "no nameserver configured", empty)
+    answers: list[_Family] = []
+    try:
+        async with asyncio.timeout(timeout + 0.25):
+            answers = list(
+                await asyncio.gather(*(_query(resolver, name, t, search) for t in families))
+            )
+    except TimeoutError:
+        answers = [_Family(t, Outcome.TIMEOUT, why="no reply in time") for t in families]
+    outcome, detail = _summary(name, answers)
+    return result(kind, name, outcome, clock, detail, _evidence(answers, label, name))
