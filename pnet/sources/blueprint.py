@@ -330,7 +330,9 @@ class _Parser:
                 "type",
             )
         r.choice(node, "type", what, SERVICE_TYPES)
-        r.check_keys(node, SERVICE_KEYS, what)
+        r.check_keys(
+            node, SERVICE_KEYS, what, "a Blueprint service (render.com/docs/blueprint-spec)"
+        )
         if bp_type == "redis":
             bp_type = "keyvalue"
         kind = _KIND[bp_type]
@@ -519,7 +521,9 @@ class _Parser:
         r = self.r
         name = self._name(node, "a database")
         what = f"database {name!r}"
-        r.check_keys(node, DATABASE_KEYS, what)
+        r.check_keys(
+            node, DATABASE_KEYS, what, "a Blueprint database (render.com/docs/blueprint-spec)"
+        )
         if name in self.database_names:
             r.fail(
                 f"duplicate database name {name!r} (first on line {self.database_names[name]})",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from pnet.errors import InputError
 from pnet.yamlload import Node, Seq
+
+LIST_KEYS_UP_TO = 12
 
 
 class Reader:
@@ -35,15 +38,27 @@ class Reader:
             self.fail(f"{what} must be a list, not {type_name(value)}", where)
         return value
 
-    def check_keys(self, node: Node, allowed: Iterable[str], what: str) -> None:
+    def check_keys(
+        self, node: Node, allowed: Iterable[str], what: str, reference: str | None = None
+    ) -> None:
+        """Refuse keys outside `allowed`; long lists suggest the closest keys instead."""
         allowed = tuple(allowed)
         for key in node:
-            if key not in allowed:
-                self.fail(
-                    f"unknown key {key!r} in {what} (expected one of: {', '.join(allowed)})",
-                    node,
-                    key,
+            if key in allowed:
+                continue
+            if len(allowed) <= LIST_KEYS_UP_TO:
+                hint = f"expected one of: {', '.join(allowed)}"
+            else:
+                close = difflib.get_close_matches(str(key), allowed, n=3, cutoff=0.6)
+                if not close:
+                    lowered = {a.lower(): a for a in allowed}
+                    close = [lowered[str(key).lower()]] if str(key).lower() in lowered else []
+                hint = (
+                    f"did you mean {' or '.join(repr(c) for c in close)}?"
+                    if close
+                    else f"not one of the {len(allowed)} keys of {reference or what}"
                 )
+            self.fail(f"unknown key {key!r} in {what} ({hint})", node, key)
 
     def require(self, node: Node, key: str, what: str) -> Any:
         if key not in node or node[key] is None:
