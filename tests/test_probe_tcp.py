@@ -1,0 +1,105 @@
+"""The TCP probe against real listeners: accepting, closed, full (SYNs dropped), unroutable."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+from pnet.probes import Outcome, connect
+
+from tests import servers
+
+LOOPBACK = servers.LOOPBACK
+
+
+def _listener(host: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.bind((host, 0))
+    sock.listen(8)
+    return sock
+
+
+async def test_ok_ipv4() -> None:
+    with _listener(LOOPBACK) as sock:
+        port = sock.getsockname()[1]
+        r = await connect(LOOPBACK, port)
+    assert r.outcome is Outcome.OK
+    assert r.kind == "tcp" and r.target == f"{LOOPBACK}:{port}"
+    assert r.evidence["address"] == LOOPBACK and r.evidence["port"] == port
+    assert r.evidence["family"] == 4
+    assert r.evidence["local"].startswith(LOOPBACK + ":")
+    json.dumps(r.to_json())
+
+
+async def test_ok_ipv6() -> None:
+    with _listener("::1") as sock:
+        port = sock.getsockname()[1]
+        r = await connect("::1", port)
+    assert r.outcome is Outcome.OK
+    assert r.target == f"[::1]:{port}" and r.evidence["family"] == 6
+
+
+async def test_a_name_is_resolved_by_the_system() -> None:
+    with _listener(LOOPBACK) as sock:
+        port = sock.getsockname()[1]
+        r = await connect("localhost", port)
+    assert r.outcome is Outcome.OK
+    assert r.evidence["address"] == LOOPBACK
+
+
+async def test_refused_on_a_closed_port() -> None:
+    port = servers.free_port()
+    r = await connect(LOOPBACK, port)
+    assert r.outcome is Outcome.REFUSED
+    assert "refused" in r.detail
+
+
+async def test_refused_on_ipv6_when_only_ipv4_listens() -> None:
+    with _listener(LOOPBACK) as sock:
+        r = await connect("::1", sock.getsockname()[1])
+    assert r.outcome is Outcome.REFUSED and r.evidence["family"] == 6
+
+
+async def test_timeout_when_the_accept_queue_is_full() -> None:
+    with servers.backlog_full() as port:
+        r = await connect(LOOPBACK, port, timeout=0.3)
+    assert r.outcome is Outcome.TIMEOUT
+
+
+async def test_the_socket_is_closed_when_cancelled() -> None:
+    with servers.backlog_full() as port:
+        task = asyncio.create_task(connect(LOOPBACK, port, timeout=5))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_unreachable_in_a_namespace_without_a_network() -> None:
+    # a fresh network namespace has only `lo`, and it is down: no route anywhere
+    code = (
+        "import asyncio, json\n"
+        "from pnet.probes import connect\n"
+        "async def main():\n"
+        "    for host in ('127.0.0.1', '::1'):\n"
+        "        print(json.dumps((await connect(host, 80, timeout=1)).to_json()))\n"
+        "asyncio.run(main())\n"
+    )
+    run = subprocess.run(
+        ["unshare", "--net", sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    if run.returncode != 0 and "unshare" in run.stderr:
+        pytest.skip(f"cannot make a network namespace: {run.stderr.strip()}")
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [line["outcome"] for line in lines] == ["unreachable", "unreachable"]
