@@ -230,3 +230,18 @@ async def test_a_thousand_services_start_and_stop_with_no_socket_left() -> None:
         assert inet_sockets() == before
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+# ---- the bench ----------------------------------------------------------------------------
+
+
+async def test_bench_times_every_kind_and_sweeps() -> None:
+    from pnet.bench import bench, demo_fixture
+
+    fixture = demo_fixture()
+    text = await bench(load(fixture), str(fixture), runs=2, in_process=True)
+    lines = text.splitlines()
+    for kind in ("dns", "discovery", "tcp", "http", "redis", "postgres"):
+        row = next(line for line in lines if line.startswith(kind + " "))
+        assert row.split()[3] == "0", row
+    assert "slowest single probe" in text and "(tcp 127.1.1.11:6000)" in text

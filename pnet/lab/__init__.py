@@ -42,7 +42,6 @@ from pnet.lab.network import (
     LabError,
     Plan,
     Served,
-    has_dns,
     plan,
 )
 from pnet.lab.peers import Handler, Peer, handler_for
@@ -101,14 +100,7 @@ class Lab:
 
     def addresses(self, service_name: str) -> list[str]:
         """The addresses the service's name resolves to (its instances' addresses)."""
-        svc = self._service(service_name)
-        insts = self.plan.instances_of(svc.name)
-        net = self.plan.network(svc.location) if svc.location else None
-        if net is not None and has_dns(svc) and svc.host:
-            records = net.zone.get(svc.host.lower())
-            if records is not None:
-                return list(records.a + records.aaaa)
-        return [i.ipv4 for i in insts]
+        return self.plan.addresses(self._service(service_name))
 
     def instances(self, service_name: str) -> list[Instance]:
         return self.plan.instances_of(self._service(service_name).name)

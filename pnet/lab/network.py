@@ -126,6 +126,15 @@ class Plan:
     def instances_of(self, service: str) -> list[Instance]:
         return [i for i in self.instances if i.service == service]
 
+    def addresses(self, service: Service) -> list[str]:
+        """What the service's name resolves to in its network (its instances' addresses)."""
+        net = self.network(service.location) if service.location else None
+        if net is not None and has_dns(service) and service.host:
+            records = net.zone.get(service.host.lower())
+            if records is not None:
+                return list(records.a + records.aaaa)
+        return [i.ipv4 for i in self.instances_of(service.name)]
+
     def listeners(self) -> list[Served]:
         """One entry per socket to open (replicas sharing `::1` appear once)."""
         seen: set[tuple[str, int]] = set()
