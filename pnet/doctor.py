@@ -1,18 +1,300 @@
-"""`pnet-doctor`: the checks with no UI, for scripts, CI and pre-start hooks."""
+"""`pnet-doctor`: the checks with no UI, for scripts, CI and pre-start hooks.
+
+stdout carries the report only (text or JSON); stderr the progress line and errors.
+Exit 0: no error finding; 1: at least one; 2: bad usage or bad input (one line).
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 import sys
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, NoReturn
 
 from pnet import __version__
+from pnet.errors import InputError
+
+PROG = "pnet-doctor"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pnet-doctor")
-    parser.add_argument("--version", action="version", version=f"pnet-doctor {__version__}")
-    parser.parse_args(argv)
+class UsageError(Exception):
+    """Bad usage: one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        description="Check what a Render or Railway service's configuration points at over the "
+        "private network, and say what is wrong and how to fix it.",
+        epilog="exit status: 0 no error finding, 1 at least one error, 2 bad usage or input",
+    )
+    src = p.add_argument_group("where the workspace comes from (default: this instance)")
+    src.add_argument("--workspace", metavar="FILE", help="a workspace fixture (YAML)")
+    src.add_argument("--blueprint", metavar="FILE", help="a Render Blueprint (render.yaml)")
+    src.add_argument(
+        "--render-api-key",
+        metavar="KEY",
+        help="read the workspace from Render's API "
+        "(default: $RENDER_API_KEY when no other source is given)",
+    )
+    src.add_argument(
+        "--railway-token",
+        metavar="TOKEN",
+        help="read the project from Railway's API "
+        "(default: $RAILWAY_API_TOKEN when no other source is given)",
+    )
+    p.add_argument("targets", nargs="*", metavar="TARGET", help="a URL, host:port or service name")
+    p.add_argument("--from", dest="source", metavar="SERVICE", help="check from this service")
+    p.add_argument("--all", action="store_true", help="check every service of the workspace")
+    p.add_argument(
+        "--offline", action="store_true", help="static rules only, no network (a lint for CI)"
+    )
+    p.add_argument(
+        "--nameserver",
+        action="append",
+        metavar="[NETWORK=]HOST:PORT",
+        help="send DNS there instead of the system's resolver; NETWORK= for one region or "
+        "environment (repeatable)",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--timeout", type=float, metavar="S", help="per-probe timeout in seconds (default 2)"
+    )
+    p.add_argument("--explain", metavar="KIND", help="explain a finding kind and exit")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    return p
+
+
+def _hostport(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise UsageError(f"--nameserver wants HOST:PORT, not {text!r}")
+    return host, int(port)
+
+
+def _nameservers(
+    values: Sequence[str] | None,
+) -> tuple[tuple[str, int] | None, dict[str, tuple[str, int]]]:
+    default: tuple[str, int] | None = None
+    per: dict[str, tuple[str, int]] = {}
+    for value in values or ():
+        if "=" in value:
+            network, _, rest = value.partition("=")
+            per[network.strip()] = _hostport(rest.strip())
+        else:
+            default = _hostport(value.strip())
+    return default, per
+
+
+def _explain(kind: str, out: IO[str]) -> int:
+    from pnet.diagnose.explain import explain
+    from pnet.diagnose.kinds import KINDS
+
+    text = explain(kind)
+    if text is None:
+        raise UsageError(f"unknown kind {kind!r}; the kinds are: {', '.join(KINDS)}")
+    out.write(text)
     return 0
+
+
+def _use_color(choice: str, stream: IO[str], environ: Mapping[str, str]) -> bool:
+    if environ.get("NO_COLOR"):
+        return False
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)()) and environ.get("TERM") != "dumb"
+
+
+def _unicode_ok(stream: IO[str]) -> bool:
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    return encoding in ("utf8", "utf16", "utf32", "utf8sig")
+
+
+class _Progress:
+    """A one-line progress display on stderr, only on a TTY; erased at the end."""
+
+    def __init__(self, stream: IO[str], total: int, enabled: bool) -> None:
+        self.stream = stream
+        self.total = total
+        self.done = 0
+        self.enabled = enabled and total > 0
+
+    def step(self, subject: str) -> None:
+        self.done += 1
+        if self.enabled:
+            text = f"probing {self.done}/{self.total} {subject}"[:70]
+            self.stream.write(f"\r\x1b[K{text}")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _load(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Any, Any]:
+    from pnet.sources import load_workspace
+
+    env = dict(environ)
+    api: str | None = None
+    if args.render_api_key:
+        env["RENDER_API_KEY"] = args.render_api_key
+        api = "render"
+    if args.railway_token:
+        if api:
+            raise UsageError("give one API key, not --render-api-key and --railway-token")
+        env["RAILWAY_API_TOKEN"] = args.railway_token
+        api = "railway"
+    if api is None and not (args.workspace or args.blueprint):
+        if env.get("RENDER_API_KEY") and not env.get("RENDER"):
+            api = "render"
+        elif (env.get("RAILWAY_API_TOKEN") or env.get("RAILWAY_TOKEN")) and not env.get(
+            "RAILWAY_ENVIRONMENT_NAME"
+        ):
+            api = "railway"
+    return load_workspace(
+        workspace=args.workspace, blueprint=args.blueprint, api=api, environ=env, cwd=os.getcwd()
+    )
+
+
+def _pick_source(workspace: Any, name: str | None, detected: Any) -> Any:
+    if name is None:
+        return detected
+    svc = workspace.service(name)
+    if svc is not None:
+        return svc
+    names = [s.name for s in workspace.services]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else f" (services: {', '.join(names)})"
+    raise UsageError(f"--from {name}: no such service in {workspace.name}{hint}")
+
+
+def _listeners() -> Sequence[Any] | None:
+    try:
+        from pnet.probes import listeners
+    except ImportError:
+        return None
+    try:
+        return tuple(listeners.listening())
+    except Exception:
+        return None
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    env = os.environ if environ is None else environ
+    try:
+        return _main(argv, out, err, env)
+    except UsageError as exc:
+        err.write(f"{PROG}: error: {exc}\n")
+        return 2
+    except InputError as exc:
+        err.write(f"{PROG}: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        err.write(f"{PROG}: interrupted\n")
+        return 130
+
+
+def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, str]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    if args.explain:
+        return _explain(args.explain, out)
+    if args.timeout is not None and not 0 < args.timeout <= 600:
+        raise UsageError(f"--timeout wants seconds between 0 and 600, not {args.timeout}")
+    default_ns, per_network = _nameservers(args.nameserver)
+    if args.offline and (args.nameserver or args.timeout):
+        raise UsageError("--offline sends nothing: --nameserver and --timeout do not apply")
+    if args.all and args.targets:
+        raise UsageError("give TARGETs or --all, not both")
+
+    from pnet import engine
+    from pnet.report import Style, render_json, render_text
+    from pnet.targets import parse_target, targets_from_env
+
+    try:
+        workspace, detected = _load(args, env)
+    except OSError as exc:
+        raise InputError(f"cannot read the workspace: {exc.strerror or exc}") from exc
+    source = _pick_source(workspace, args.source, detected)
+    if args.all:
+        targets = engine.sweep_targets(workspace)
+        source = None
+    elif args.targets:
+        targets = []
+        for text in args.targets:
+            target = parse_target(text, workspace, source)
+            if target is None:
+                raise UsageError(f"{text!r} is not a URL, host:port or service name")
+            targets.append(target)
+    elif source is not None:
+        targets = targets_from_env(workspace, source)
+    else:
+        targets = engine.sweep_targets(workspace)
+
+    if args.offline:
+        report = engine.run_offline(workspace, source, targets)
+    else:
+        scale = (args.timeout or 2.0) / 2.0
+        ns_for = None
+        if per_network:
+
+            def ns_for(location: str | None) -> tuple[str, int]:
+                if location is not None and location in per_network:
+                    return per_network[location]
+                if default_ns is not None:
+                    return default_ns
+                raise KeyError(location)
+
+        options = engine.Options(nameserver=default_ns, nameserver_for=ns_for).scaled(scale)
+        listeners = _listeners()
+        total = len(engine.plan(workspace, source, targets, options))
+        progress = _Progress(err, total, bool(getattr(err, "isatty", lambda: False)()))
+        import asyncio
+
+        try:
+            report = asyncio.run(
+                engine.run(
+                    workspace,
+                    source,
+                    targets,
+                    options,
+                    listeners=listeners,
+                    on_result=lambda subject, _r: progress.step(subject),
+                )
+            )
+        finally:
+            progress.close()
+
+    if args.format == "json":
+        out.write(render_json(report))
+    else:
+        style = Style(color=_use_color(args.color, out, env), unicode=_unicode_ok(out))
+        out.write(render_text(report, style))
+    out.flush()
+    return report.exit_code
 
 
 if __name__ == "__main__":

@@ -1,0 +1,83 @@
+"""Diagnosis: a pure function of the model, the targets, the probe results and the listeners.
+
+`diagnose()` returns the findings, one per cause: static rules (`static`) say what the model
+alone proves, live rules (`live`) confirm, drop or refine them from what the probes saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from pnet.diagnose import live, static
+from pnet.diagnose.common import Context
+from pnet.diagnose.finding import Finding, Severity
+from pnet.diagnose.kinds import KINDS, KindInfo
+from pnet.model import Service, Workspace
+from pnet.probes.result import ProbeResult
+from pnet.targets import Target
+
+
+def diagnose(
+    workspace: Workspace,
+    source: Service | None,
+    targets: Sequence[Target],
+    results: Mapping[str, Sequence[ProbeResult]] | None = None,
+    listeners: Sequence[Any] | None = None,
+    *,
+    local_addresses: Collection[str] = (),
+) -> list[Finding]:
+    """Every finding for `targets` checked from `source` (None: from outside any service).
+
+    `results` holds the probe results by target subject (empty or missing: offline, static
+    rules only). `listeners` are the local listening sockets (probes.listeners), None when
+    unknown; `local_addresses` the addresses of this machine, so a listener can be matched to
+    a connection that was refused here.
+    """
+    ctx = Context(workspace, source, listeners, frozenset(local_addresses))
+    results = results or {}
+    out: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(found: Sequence[Finding]) -> None:
+        for f in found:
+            key = (f.kind, f.subject)
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+
+    mapped: list[str] = []
+    for target in targets:
+        found = static.target_findings(ctx, target)
+        found = live.target_findings(ctx, target, results.get(target.subject, ()), found)
+        add(found)
+        if target.service and target.service not in mapped:
+            mapped.append(target.service)
+    sources: list[Service] = [source] if source is not None else []
+    for target in targets:
+        if target.source:
+            svc = workspace.service(target.source)
+            if svc is not None and svc not in sources:
+                sources.append(svc)
+    for src in sources:
+        add(static.build_phase(ctx, src, targets))
+    services = [s.name for s in sources] + mapped
+    for name in dict.fromkeys(services):
+        svc = workspace.service(name)
+        if svc is None:
+            continue
+        for f in static.service_findings(ctx, svc):
+            if any(g.kind == f.kind and g.service == f.service for g in out):
+                continue
+            add([f])
+    add(live.own_findings(ctx))
+    return out
+
+
+def worst(findings: Sequence[Finding]) -> Severity | None:
+    if not findings:
+        return None
+    return max((f.severity for f in findings), key=lambda s: s.rank)
+
+
+__all__ = ["KINDS", "Finding", "KindInfo", "Severity", "diagnose", "worst"]

@@ -1,0 +1,252 @@
+"""What the rules share: the context of one diagnosis, finding construction, fixes that work."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pnet.diagnose.finding import Finding
+from pnet.diagnose.kinds import severity
+from pnet.model import Kind, Network, Platform, Service, Workspace
+from pnet.secrets import mask_text
+from pnet.targets import Target, internal_url, scheme_for
+
+BROWSER_PREFIXES = (
+    "NEXT_PUBLIC_",
+    "VITE_",
+    "REACT_APP_",
+    "NUXT_PUBLIC_",
+    "NUXT_ENV_",
+    "EXPO_PUBLIC_",
+    "GATSBY_",
+    "PUBLIC_",
+    "VUE_APP_",
+    "STORYBOOK_",
+)
+INTERNAL_HOWS = frozenset({"exact-host", "slug", "discovery", "name", "database-id", "reference"})
+
+
+class ListenerLike(Protocol):
+    """A local listening socket (probes.listeners.Listener)."""
+
+    @property
+    def address(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    workspace: Workspace
+    source: Service | None
+    listeners: Sequence[Any] | None = None
+    local_addresses: frozenset[str] = frozenset()
+
+    def service(self, name: str | None) -> Service | None:
+        return self.workspace.service(name) if name else None
+
+    def source_for(self, target: Target) -> Service | None:
+        if target.source is not None:
+            return self.workspace.service(target.source)
+        return self.source
+
+    @property
+    def render(self) -> bool:
+        return self.workspace.platform is Platform.RENDER
+
+
+def finding(
+    kind: str,
+    subject: str,
+    message: str,
+    fix: str | Iterable[str],
+    *,
+    service: str | None = None,
+    evidence: Iterable[str] = (),
+) -> Finding:
+    """A finding, with every text masked: a finding never carries a secret."""
+    fix_text = fix if isinstance(fix, str) else "\n".join(line for line in fix if line)
+    return Finding(
+        kind=kind,
+        severity=severity(kind),
+        subject=subject,
+        message=mask(message),
+        fix=mask(fix_text),
+        service=service,
+        evidence=tuple(mask(e) for e in evidence if e),
+    )
+
+
+_PLACEHOLDER = ":PASSWORD@"
+_SENTINEL = ":\x00/PASSWORD/\x00@"
+
+
+def mask(text: str) -> str:
+    """mask_text, sparing the `PASSWORD` placeholder of a fix (it is no secret)."""
+    return mask_text(text.replace(_PLACEHOLDER, _SENTINEL)).replace(_SENTINEL, _PLACEHOLDER)
+
+
+def placeholder_url(target: Target) -> str:
+    """The target's value with its password replaced by `PASSWORD`, so a fix can be pasted."""
+    if not target.has_password:
+        return target.raw
+    scheme_end = target.raw.find("://")
+    at = target.raw.find("@", scheme_end + 3)
+    colon = target.raw.find(":", scheme_end + 3)
+    if scheme_end < 0 or at < 0 or colon < 0 or colon > at:
+        return mask_text(target.raw)
+    return target.raw[: colon + 1] + "PASSWORD" + target.raw[at:]
+
+
+def with_scheme(target: Target, scheme: str, *, port: int | None = None) -> str:
+    """The target's URL with another scheme (and port), path and query kept."""
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    auth = ""
+    if target.user:
+        auth = f"{target.user}:PASSWORD@" if target.has_password else f"{target.user}@"
+    p = port if port is not None else target.port
+    url = f"{scheme}://{auth}{host}" + (f":{p}" if p else "")
+    url += target.path or ""
+    if target.query:
+        url += f"?{target.query}"
+    return url
+
+
+def levenshtein(a: str, b: str) -> int:
+    if a == b:
+        return 0
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def closest_hosts(
+    ctx: Context, host: str, *, source: Service | None, limit: int = 3
+) -> list[tuple[int, Service]]:
+    """Known internal hosts close to `host`, nearest first (same network first on ties)."""
+    host = host.lower()
+    scored: list[tuple[int, int, str, Service]] = []
+    for svc in ctx.workspace.services:
+        if not (svc.host and svc.type.has_internal_address):
+            continue
+        candidates = [svc.host.lower()]
+        if svc.discovery_host:
+            candidates.append(svc.discovery_host.lower())
+        d = min(levenshtein(host, c) for c in candidates)
+        name_part = host.split(".")[0].rsplit("-", 1)[0] if "-" in host else host.split(".")[0]
+        if name_part == svc.name.lower():
+            d = min(d, 1)
+        far = 0 if source is None or svc.location == source.location else 1
+        scored.append((d, far, svc.name, svc))
+    scored.sort(key=lambda t: (t[0], t[1], t[2]))
+    limit_d = max(2, len(host) // 3)
+    return [(d, s) for d, _, _, s in scored if d <= limit_d][:limit]
+
+
+def same_network(a: Service, b: Service) -> bool:
+    if a.platform is Platform.RAILWAY:
+        if a.project and b.project and a.project != b.project:
+            return False
+        return a.environment == b.environment
+    return a.region is not None and a.region == b.region
+
+
+def network_word(ws: Workspace) -> str:
+    return "region" if ws.platform is Platform.RENDER else "environment"
+
+
+def railway_reference(svc: Service, *, scheme: str | None = None, path: str = "") -> str:
+    """A Railway reference variable that follows the service across renames and environments."""
+    if svc.kind is Kind.POSTGRES:
+        return f"${{{{{svc.name}.DATABASE_URL}}}}"
+    if svc.kind is Kind.KEYVALUE:
+        return f"${{{{{svc.name}.REDIS_URL}}}}"
+    s = scheme or "http"
+    return f"{s}://${{{{{svc.name}.RAILWAY_PRIVATE_DOMAIN}}}}:${{{{{svc.name}.PORT}}}}{path}"
+
+
+def railway_port_note(svc: Service) -> str:
+    port = svc.default_port
+    has_port = svc.env_var("PORT") is not None
+    if has_port:
+        return f"{svc.name}.PORT is set on {svc.name}"
+    where = f" (PORT={port})" if port else ""
+    return (
+        f"{svc.name}.PORT must be set on {svc.name} as a service variable{where}: it does not "
+        "resolve to the port the service listens on by itself"
+    )
+
+
+def blueprint_snippet(svc: Service) -> str | None:
+    if svc.kind is Kind.POSTGRES:
+        return f"fromDatabase: {{name: {svc.name}, property: connectionString}}"
+    if svc.kind is Kind.KEYVALUE:
+        return f"fromService: {{name: {svc.name}, type: keyvalue, property: connectionString}}"
+    if svc.kind in (Kind.WEB, Kind.PSERV):
+        return f"fromService: {{name: {svc.name}, type: {svc.kind.value}, property: hostport}}"
+    return None
+
+
+def right_url(svc: Service, target: Target | None = None, *, port: int | None = None) -> str | None:
+    """The internal URL a client should use for `svc`, keeping the target's path and user."""
+    if svc.kind.is_datastore:
+        url = internal_url(svc)
+        if url and target is not None and target.user and svc.kind is Kind.POSTGRES:
+            url = url.replace(f"//{svc.user or 'USER'}:", f"//{target.user}:")
+        return url
+    scheme = scheme_for(svc) or "http"
+    if target is not None and target.scheme in ("ws", "wss"):
+        scheme = "ws"
+    path = target.path if target is not None and target.path not in ("", "/") else ""
+    p = port or svc.default_port
+    return f"{scheme}://{svc.host}:{p}{path}" if p else f"{scheme}://{svc.host}{path}"
+
+
+def url_fix_lines(svc: Service, url: str | None, target: Target | None = None) -> list[str]:
+    """The right URL, then the platform's way to keep it right (Blueprint / reference variable)."""
+    lines: list[str] = []
+    key = target.key if target is not None and target.key else None
+    if url:
+        lines.append(f"{key}={url}" if key else url)
+    if svc.platform is Platform.RENDER:
+        snippet = blueprint_snippet(svc)
+        if snippet and not svc.kind.is_datastore and url and "://" in url:
+            lines.append(
+                f"in render.yaml: {snippet} gives `{svc.host}:{svc.default_port}` "
+                "without a scheme: add `http://` where the app reads it"
+            )
+        elif snippet:
+            lines.append(f"in render.yaml: {snippet}")
+    else:
+        ref = railway_reference(svc, path=_path_of(target))
+        lines.append(f"or the reference variable: {key + '=' if key else ''}{ref}")
+        if not svc.kind.is_datastore:
+            lines.append(f"({railway_port_note(svc)})")
+    return lines
+
+
+def _path_of(target: Target | None) -> str:
+    if target is None or target.path in ("", "/"):
+        return ""
+    return target.path
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+def is_local_address(ctx: Context, address: str) -> bool:
+    return is_loopback(address) or address in ctx.local_addresses
+
+
+def network_of(ctx: Context, svc: Service) -> Network:
+    return ctx.workspace.network_of(svc)

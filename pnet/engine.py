@@ -1,0 +1,781 @@
+"""The engine: which probes each target needs, run concurrently, then the diagnosis.
+
+Used by `pnet-doctor` and by the app. `plan()` says what will be asked (one job per probe,
+keyed so a UI can show a row per job before it lands), `stream()` runs the jobs and yields
+each result as it lands, then the final `Report`. Probes that depend on a name (TCP, HTTP,
+handshakes) wait for that name's DNS answer, asked once per host and network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pnet.diagnose import diagnose
+from pnet.diagnose.finding import Finding, Severity
+from pnet.model import Kind, Network, Platform, Service, Workspace
+from pnet.platforms import railway, render
+from pnet.probes.result import Outcome, ProbeResult
+from pnet.secrets import mask_text
+from pnet.targets import (
+    HTTP_SCHEMES,
+    POSTGRES_SCHEMES,
+    REDIS_SCHEMES,
+    Target,
+    is_private_host,
+)
+
+JSON_VERSION = 1
+PROBE_ORDER = ("dns", "discovery", "tcp", "http", "redis", "postgres")
+
+
+@dataclass(frozen=True)
+class Options:
+    nameserver: tuple[str, int] | None = None
+    dns_timeout: float = 2.0
+    tcp_timeout: float = 2.0
+    http_timeout: float = 5.0
+    deadline: float | None = None
+    concurrency: int | None = None
+    offline: bool = False
+    nameserver_for: Callable[[str | None], tuple[str, int]] | None = None
+
+    def scaled(self, factor: float) -> Options:
+        return Options(
+            nameserver=self.nameserver,
+            dns_timeout=self.dns_timeout * factor,
+            tcp_timeout=self.tcp_timeout * factor,
+            http_timeout=self.http_timeout * factor,
+            deadline=self.deadline,
+            concurrency=self.concurrency,
+            offline=self.offline,
+            nameserver_for=self.nameserver_for,
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One probe to run: `run()` never raises for a network outcome; `timeout` bounds it."""
+
+    key: str
+    run: Callable[[], Awaitable[ProbeResult]]
+    timeout: float
+    kind: str = ""
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    target: Target
+    results: tuple[ProbeResult, ...]
+    findings: tuple[Finding, ...]
+    elapsed_ms: float | None = None
+
+    @property
+    def status(self) -> str:
+        if any(f.severity is Severity.ERROR for f in self.findings):
+            return "error"
+        if any(f.severity is Severity.WARNING for f in self.findings):
+            return "warning"
+        return "ok"
+
+    @property
+    def ms(self) -> float:
+        if self.elapsed_ms is not None:
+            return self.elapsed_ms
+        return max((r.elapsed_ms for r in self.results), default=0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target.subject,
+            "value": self.target.display,
+            "service": self.target.service,
+            "from": self.target.source,
+            "how": self.target.how,
+            "status": self.status,
+            "ms": round(self.ms, 1),
+            "probes": [_probe_json(r) for r in self.results],
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    workspace: Workspace
+    source: Service | None
+    checks: tuple[Check, ...]
+    findings: tuple[Finding, ...]
+    offline: bool = False
+    elapsed_ms: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {
+            "errors": sum(1 for f in self.findings if f.severity is Severity.ERROR),
+            "warnings": sum(1 for f in self.findings if f.severity is Severity.WARNING),
+            "ok": sum(1 for c in self.checks if c.status == "ok"),
+        }
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.summary["errors"] else 0
+
+    def findings_for(self, subject: str) -> list[Finding]:
+        return [f for f in self.findings if f.subject == subject]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": JSON_VERSION,
+            "workspace": workspace_json(self.workspace),
+            "source": service_json(self.source) if self.source else None,
+            "offline": self.offline,
+            "checks": [c.to_json() for c in self.checks],
+            "findings": [f.to_json() for f in self.findings],
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True)
+class ProbeEvent:
+    subject: str
+    result: ProbeResult
+
+
+@dataclass(frozen=True)
+class ReportEvent:
+    report: Report
+
+
+Event = ProbeEvent | ReportEvent
+
+
+def service_json(svc: Service) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": svc.name, "type": svc.kind.value}
+    if svc.platform is Platform.RENDER:
+        out["region"] = svc.region
+    else:
+        out["environment"] = svc.environment
+    out["plan"] = svc.plan
+    out["host"] = svc.host
+    out["ports"] = list(svc.ports)
+    return out
+
+
+def workspace_json(ws: Workspace) -> dict[str, Any]:
+    return {
+        "name": ws.name,
+        "platform": ws.platform.value,
+        "services": [service_json(s) for s in ws.services],
+    }
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {str(k): _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _probe_json(r: ProbeResult) -> dict[str, Any]:
+    out = r.to_json()
+    out["target"] = mask_text(str(out["target"]))
+    out["key"] = mask_text(str(out["key"]))
+    out["detail"] = mask_text(str(out["detail"]))
+    out["evidence"] = _masked(out["evidence"])
+    return dict(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning
+
+
+@dataclass
+class _Names:
+    """DNS answers, asked once per (host, nameserver) whoever needs them first."""
+
+    options: Options
+    tasks: dict[tuple[str, tuple[str, int] | None], asyncio.Task[ProbeResult]] = field(
+        default_factory=dict
+    )
+
+    async def resolve(self, host: str, nameserver: tuple[str, int] | None) -> ProbeResult:
+        key = (host, nameserver)
+        task = self.tasks.get(key)
+        if task is None:
+            from pnet.probes import dns
+
+            task = asyncio.ensure_future(
+                dns.resolve(host, nameserver=nameserver, timeout=self.options.dns_timeout)
+            )
+            self.tasks[key] = task
+        return await asyncio.shield(task)
+
+    def cancel(self) -> None:
+        for task in self.tasks.values():
+            task.cancel()
+
+
+def _nameserver(options: Options, source: Service | None) -> tuple[str, int] | None:
+    if options.nameserver_for is not None:
+        try:
+            return options.nameserver_for(source.location if source else None)
+        except (KeyError, LookupError):
+            return options.nameserver
+    return options.nameserver
+
+
+def _probe_plan(workspace: Workspace, source: Service | None, target: Target) -> list[str]:
+    """The probe kinds a target needs: none for what static rules already settle."""
+    svc = workspace.service(target.service) if target.service else None
+    if target.how == "public-url":
+        return []
+    if svc is None:
+        if not is_private_host(workspace, target.host):
+            return []
+    elif not (svc.type.receives and svc.type.has_internal_address):
+        return []
+    if target.port is None:
+        return ["dns"]
+    if svc is not None and source is not None and svc.location != source.location:
+        return ["dns"]
+    if (
+        svc is not None
+        and source is not None
+        and source.project
+        and svc.project
+        and source.project != svc.project
+    ):
+        return ["dns"]
+    kinds = ["dns"]
+    if svc is not None and svc.type.has_discovery and svc.discovery_host and svc.instances > 1:
+        kinds.append("discovery")
+    kinds.append("tcp")
+    if target.scheme in ("http", "https") or (
+        target.scheme is None
+        and svc is not None
+        and svc.kind in (Kind.WEB, Kind.PSERV)
+        and svc.health_path
+        and target.origin == "service"
+    ):
+        kinds.append("http")
+    if target.scheme in REDIS_SCHEMES or (
+        target.scheme is None and svc and svc.kind is Kind.KEYVALUE
+    ):
+        kinds.append("redis")
+    if target.scheme in POSTGRES_SCHEMES or (
+        target.scheme is None and svc and svc.kind is Kind.POSTGRES
+    ):
+        kinds.append("postgres")
+    if svc is not None and svc.kind.is_datastore and target.scheme in HTTP_SCHEMES:
+        kinds = [k for k in kinds if k != "http"]
+    return kinds
+
+
+def _families(workspace: Workspace, svc: Service | None) -> list[int | None]:
+    if svc is None:
+        return [None]
+    network = workspace.network_of(svc)
+    if network is Network.IPV6_ONLY:
+        return [6]
+    if network is Network.DUAL_STACK:
+        return [4, 6]
+    return [4]
+
+
+def _pick(dns_result: ProbeResult, family: int | None) -> str | None:
+    a = [str(x) for x in dns_result.evidence.get("a") or []]
+    aaaa = [str(x) for x in dns_result.evidence.get("aaaa") or []]
+    if family == 4:
+        return a[0] if a else None
+    if family == 6:
+        return aaaa[0] if aaaa else None
+    both = a + aaaa
+    return both[0] if both else None
+
+
+def _skipped(kind: str, target: str, why: str, outcome: Outcome, key: str) -> ProbeResult:
+    return ProbeResult(
+        kind=kind,
+        target=target,
+        outcome=outcome,
+        elapsed_ms=0.0,
+        detail=f"not tried: {why}",
+        evidence={"skipped": True},
+        key=key,
+    )
+
+
+def _credentials(target: Target) -> tuple[str | None, str | None, str | None]:
+    """(user, password, database) from the target's value, for the protocol handshakes."""
+    try:
+        parts = urlsplit(target.raw.strip())
+    except ValueError:
+        return target.user, None, None
+    password = unquote(parts.password) if parts.password else None
+    database = parts.path.lstrip("/") or None
+    return target.user, password, database
+
+
+def plan(
+    workspace: Workspace,
+    source: Service | None,
+    targets: Sequence[Target],
+    options: Options,
+    *,
+    names: _Names | None = None,
+) -> list[tuple[str, Job]]:
+    """The probes each target needs, as (subject, job), in a stable order."""
+    if options.offline:
+        return []
+    names = names or _Names(options)
+    jobs: list[tuple[str, Job]] = []
+    for target in targets:
+        src = workspace.service(target.source) if target.source else source
+        for job in _jobs(workspace, src, target, options, names):
+            jobs.append((target.subject, job))
+    return jobs
+
+
+def _jobs(
+    workspace: Workspace,
+    source: Service | None,
+    target: Target,
+    options: Options,
+    names: _Names,
+) -> list[Job]:
+    kinds = _probe_plan(workspace, source, target)
+    if not kinds:
+        return []
+    svc = workspace.service(target.service) if target.service else None
+    ns = _nameserver(options, source)
+    host = target.host
+    port = target.port or 0
+    subject = target.subject
+    out: list[Job] = []
+    dns_timeout = options.dns_timeout
+
+    async def resolved() -> ProbeResult:
+        return await names.resolve(host, ns)
+
+    def dns_job() -> Job:
+        async def run() -> ProbeResult:
+            r = await resolved()
+            return _rekey(r, f"{subject}|dns")
+
+        return Job(f"{subject}|dns", run, dns_timeout + 0.5, "dns", host)
+
+    out.append(dns_job())
+    if "discovery" in kinds and svc is not None and svc.discovery_host:
+        out.append(_discovery_job(subject, svc, port, ns, options))
+    if "tcp" in kinds:
+        for family in _families(workspace, svc):
+            out.append(_tcp_job(subject, host, port, family, resolved, options))
+    address_family: int | None = 6 if _families(workspace, svc) == [6] else None
+    if "http" in kinds:
+        out.append(_http_job(subject, target, svc, address_family, resolved, options))
+    if "redis" in kinds:
+        out.append(_redis_job(subject, target, address_family, resolved, options))
+    if "postgres" in kinds:
+        out.append(_postgres_job(subject, target, svc, address_family, resolved, options))
+    return out
+
+
+def _rekey(r: ProbeResult, key: str) -> ProbeResult:
+    from dataclasses import replace
+
+    return replace(r, key=key)
+
+
+def _hp(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def _tcp_job(
+    subject: str,
+    host: str,
+    port: int,
+    family: int | None,
+    resolved: Callable[[], Awaitable[ProbeResult]],
+    options: Options,
+) -> Job:
+    suffix = f"tcp{family}" if family else "tcp"
+    key = f"{subject}|{suffix}"
+
+    async def run() -> ProbeResult:
+        from pnet.probes import tcp
+
+        d = await resolved()
+        if not d.ok:
+            return _skipped("tcp", f"{host}:{port}", f"{host} did not resolve", d.outcome, key)
+        address = _pick(d, family)
+        if address is None:
+            fam = f"IPv{family}" if family else "an"
+            return _skipped(
+                "tcp", f"{host}:{port}", f"{host} has no {fam} address", Outcome.NO_ANSWER, key
+            )
+        r = await tcp.connect(address, port, timeout=options.tcp_timeout)
+        return _rekey(r, key)
+
+    return Job(key, run, options.dns_timeout + options.tcp_timeout + 0.5, "tcp", f"{host}:{port}")
+
+
+def _discovery_job(
+    subject: str, svc: Service, port: int, ns: tuple[str, int] | None, options: Options
+) -> Job:
+    key = f"{subject}|discovery"
+    name = svc.discovery_host or ""
+
+    async def run() -> ProbeResult:
+        from dataclasses import replace
+
+        from pnet.probes import discovery, tcp
+
+        d = await discovery.discover(name, nameserver=ns, timeout=options.dns_timeout)
+        if not d.ok or not port:
+            return replace(d, key=key)
+        addresses = list(d.evidence.get("addresses") or [])
+        answers = await asyncio.gather(
+            *(tcp.connect(a, port, timeout=options.tcp_timeout) for a in addresses)
+        )
+        instances = [
+            {"address": a, "outcome": str(r.outcome), "ms": round(r.elapsed_ms, 1)}
+            for a, r in zip(addresses, answers, strict=True)
+        ]
+        up = sum(1 for r in answers if r.ok)
+        detail = f"{d.detail}; {up} of {len(addresses)} accept on {port}"
+        evidence = {**d.evidence, "instances": instances, "port": port}
+        return replace(d, key=key, evidence=evidence, detail=detail)
+
+    return Job(key, run, options.dns_timeout + options.tcp_timeout + 0.5, "discovery", name)
+
+
+def _health_url(target: Target, svc: Service | None, host: str) -> str:
+    scheme = target.scheme if target.scheme in ("http", "https") else "http"
+    path = target.path
+    if svc is not None and svc.health_path and path in ("", "/"):
+        path = svc.health_path
+    path = path or "/"
+    h = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{h}:{target.port}{path}"
+
+
+def _http_job(
+    subject: str,
+    target: Target,
+    svc: Service | None,
+    family: int | None,
+    resolved: Callable[[], Awaitable[ProbeResult]],
+    options: Options,
+) -> Job:
+    key = f"{subject}|http"
+    url = _health_url(target, svc, target.host)
+
+    async def run() -> ProbeResult:
+        from pnet.probes import http
+
+        d = await resolved()
+        if not d.ok:
+            return _skipped("http", url, f"{target.host} did not resolve", d.outcome, key)
+        address = _pick(d, family) or _pick(d, None)
+        r = await http.get(url, address=address, timeout=options.http_timeout, max_redirects=5)
+        return _rekey(r, key)
+
+    return Job(key, run, options.dns_timeout + options.http_timeout + 0.5, "http", url)
+
+
+def _redis_job(
+    subject: str,
+    target: Target,
+    family: int | None,
+    resolved: Callable[[], Awaitable[ProbeResult]],
+    options: Options,
+) -> Job:
+    key = f"{subject}|redis"
+    user, password, _ = _credentials(target)
+    shown = target.hostport
+
+    async def run() -> ProbeResult:
+        from pnet.probes import redis
+
+        d = await resolved()
+        if not d.ok:
+            return _skipped("redis", shown, f"{target.host} did not resolve", d.outcome, key)
+        address = _pick(d, family) or _pick(d, None) or target.host
+        r = await redis.ping(
+            address,
+            target.port or 6379,
+            username=user,
+            password=password,
+            tls=target.is_tls,
+            timeout=options.tcp_timeout,
+        )
+        return _rekey(r, key)
+
+    return Job(key, run, options.dns_timeout + options.tcp_timeout + 0.5, "redis", shown)
+
+
+def _postgres_job(
+    subject: str,
+    target: Target,
+    svc: Service | None,
+    family: int | None,
+    resolved: Callable[[], Awaitable[ProbeResult]],
+    options: Options,
+) -> Job:
+    key = f"{subject}|postgres"
+    user, password, database = _credentials(target)
+    user = user or (svc.user if svc else None) or "postgres"
+    database = database or (svc.database if svc else None) or user
+    sslmode = (parse_qs(target.query).get("sslmode") or [""])[0]
+    tls = sslmode in ("require", "verify-ca", "verify-full")
+    shown = target.hostport
+
+    async def run() -> ProbeResult:
+        from pnet.probes import postgres
+
+        d = await resolved()
+        if not d.ok:
+            return _skipped("postgres", shown, f"{target.host} did not resolve", d.outcome, key)
+        address = _pick(d, family) or _pick(d, None) or target.host
+        r = await postgres.hello(
+            address,
+            target.port or 5432,
+            user=user,
+            database=database,
+            password=password,
+            tls=tls,
+            timeout=options.tcp_timeout,
+        )
+        return _rekey(r, key)
+
+    return Job(key, run, options.dns_timeout + options.tcp_timeout + 0.5, "postgres", shown)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+async def _run_jobs(
+    jobs: Sequence[Job], *, concurrency: int | None, deadline: float | None
+) -> AsyncIterator[ProbeResult]:
+    """Run jobs concurrently (bounded), yielding each result as it lands."""
+    if not jobs:
+        return
+    limit = concurrency or _default_concurrency()
+    gate = asyncio.Semaphore(limit)
+    queue: asyncio.Queue[ProbeResult] = asyncio.Queue()
+    started = time.monotonic()
+
+    async def one(job: Job) -> None:
+        async with gate:
+            budget = job.timeout
+            if deadline is not None:
+                budget = max(0.0, min(budget, deadline - (time.monotonic() - started)))
+            clock = time.perf_counter()
+            try:
+                async with asyncio.timeout(budget):
+                    result = await job.run()
+            except TimeoutError:
+                result = ProbeResult(
+                    kind=job.kind or job.key.rsplit("|", 1)[-1],
+                    target=job.target,
+                    outcome=Outcome.TIMEOUT,
+                    elapsed_ms=(time.perf_counter() - clock) * 1000.0,
+                    detail=f"no answer within {budget:.1f} s",
+                    key=job.key,
+                )
+            except Exception as exc:  # a probe bug must not take the whole run down
+                result = ProbeResult(
+                    kind=job.kind or job.key.rsplit("|", 1)[-1],
+                    target=job.target,
+                    outcome=Outcome.ERROR,
+                    elapsed_ms=(time.perf_counter() - clock) * 1000.0,
+                    detail=f"{type(exc).__name__}: {mask_text(str(exc))}",
+                    key=job.key,
+                )
+        await queue.put(result)
+
+    tasks = [asyncio.ensure_future(one(job)) for job in jobs]
+    try:
+        for _ in range(len(tasks)):
+            yield await queue.get()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _default_concurrency() -> int:
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, ValueError, OSError):
+        return 64
+    if soft <= 0:
+        return 64
+    return max(8, min(256, soft // 4))
+
+
+def local_addresses() -> frozenset[str]:
+    """This machine's interface addresses, so a refused local connection meets its listener."""
+    try:
+        import psutil
+
+        return frozenset(
+            str(a.address).split("%", 1)[0]
+            for addrs in psutil.net_if_addrs().values()
+            for a in addrs
+            if a.family.name in ("AF_INET", "AF_INET6")
+        )
+    except (ImportError, OSError, RuntimeError):
+        return frozenset()
+
+
+def _build_report(
+    workspace: Workspace,
+    source: Service | None,
+    targets: Sequence[Target],
+    results: Mapping[str, Sequence[ProbeResult]],
+    listeners: Sequence[Any] | None,
+    *,
+    offline: bool,
+    elapsed: Mapping[str, float] | None = None,
+    total_ms: float = 0.0,
+) -> Report:
+    findings = diagnose(
+        workspace,
+        source,
+        targets,
+        results,
+        listeners,
+        local_addresses=local_addresses() if listeners is not None else (),
+    )
+    checks = []
+    for target in targets:
+        got = sorted(
+            results.get(target.subject, ()),
+            key=lambda r: (PROBE_ORDER.index(r.kind) if r.kind in PROBE_ORDER else 99, r.key),
+        )
+        mine = tuple(f for f in findings if f.subject == target.subject)
+        checks.append(
+            Check(
+                target=target,
+                results=tuple(got),
+                findings=mine,
+                elapsed_ms=(elapsed or {}).get(target.subject),
+            )
+        )
+    return Report(
+        workspace=workspace,
+        source=source,
+        checks=tuple(checks),
+        findings=tuple(findings),
+        offline=offline,
+        elapsed_ms=total_ms,
+    )
+
+
+async def stream(
+    workspace: Workspace,
+    source: Service | None,
+    targets: Sequence[Target],
+    options: Options,
+    *,
+    listeners: Sequence[Any] | None = None,
+) -> AsyncIterator[Event]:
+    """Yield each probe result as it lands (ProbeEvent), then the report (ReportEvent)."""
+    started = time.perf_counter()
+    names = _Names(options)
+    jobs = plan(workspace, source, targets, options, names=names)
+    subject_of = {job.key: subject for subject, job in jobs}
+    results: dict[str, list[ProbeResult]] = {}
+    elapsed: dict[str, float] = {}
+    try:
+        async for result in _run_jobs(
+            [job for _, job in jobs], concurrency=options.concurrency, deadline=options.deadline
+        ):
+            subject = subject_of.get(result.key, "")
+            results.setdefault(subject, []).append(result)
+            elapsed[subject] = (time.perf_counter() - started) * 1000.0
+            yield ProbeEvent(subject, result)
+    finally:
+        names.cancel()
+        if names.tasks:
+            await asyncio.gather(*names.tasks.values(), return_exceptions=True)
+    report = _build_report(
+        workspace,
+        source,
+        targets,
+        results,
+        listeners,
+        offline=options.offline,
+        elapsed=elapsed,
+        total_ms=(time.perf_counter() - started) * 1000.0,
+    )
+    yield ReportEvent(report)
+
+
+async def run(
+    workspace: Workspace,
+    source: Service | None,
+    targets: Sequence[Target],
+    options: Options | None = None,
+    *,
+    listeners: Sequence[Any] | None = None,
+    on_result: Callable[[str, ProbeResult], None] | None = None,
+) -> Report:
+    """Run every check and return the report (`on_result` sees each result as it lands)."""
+    report: Report | None = None
+    async for event in stream(
+        workspace, source, targets, options or Options(), listeners=listeners
+    ):
+        if isinstance(event, ProbeEvent):
+            if on_result is not None:
+                on_result(event.subject, event.result)
+        else:
+            report = event.report
+    assert report is not None
+    return report
+
+
+def run_offline(workspace: Workspace, source: Service | None, targets: Sequence[Target]) -> Report:
+    """Only the static rules: no packet leaves the machine (a Blueprint lint for CI)."""
+    return _build_report(workspace, source, targets, {}, None, offline=True)
+
+
+def sweep_targets(workspace: Workspace) -> list[Target]:
+    """`--all`: every service as a target from nowhere, and each service's variables from it."""
+    from pnet.targets import service_targets, targets_from_env
+
+    out: list[Target] = []
+    for svc in workspace.services:
+        out.extend(service_targets(workspace, svc))
+    for svc in workspace.services:
+        out.extend(targets_from_env(workspace, svc, qualify=True))
+    return out
+
+
+__all__ = [
+    "Check",
+    "Event",
+    "Job",
+    "Options",
+    "ProbeEvent",
+    "Report",
+    "ReportEvent",
+    "plan",
+    "railway",
+    "render",
+    "run",
+    "run_offline",
+    "stream",
+    "sweep_targets",
+]
