@@ -652,10 +652,14 @@ class _RailwayReader:
             instances=_int(node.get("numReplicas"), 1),
             id=_text(node.get("serviceId")),
             start_command=_text(node.get("startCommand")),
-            user=variables.get("PGUSER") or variables.get("REDISUSER"),
-            password=variables.get("PGPASSWORD") or variables.get("REDISPASSWORD"),
-            database=variables.get("PGDATABASE"),
+            user=_literal(variables.get("PGUSER") or variables.get("REDISUSER")),
+            password=_literal(variables.get("PGPASSWORD") or variables.get("REDISPASSWORD")),
+            database=_literal(variables.get("PGDATABASE")),
         )
+
+
+def _literal(value: str | None) -> str | None:
+    return None if value is None or railway.has_reference(value) else value
 
 
 def _railway_kind(image: str, variables: Mapping[str, str], public: bool, cron: bool) -> Kind:
@@ -706,6 +710,14 @@ def _resolve(
                 )
             else:
                 env.append(EnvVar(key, value))
+        if svc.kind.is_datastore:
+            got = {v.key: v.value for v in env if v.value is not None}
+            svc = replace(
+                svc,
+                user=got.get("PGUSER") or got.get("REDISUSER") or svc.user,
+                password=got.get("PGPASSWORD") or got.get("REDISPASSWORD") or svc.password,
+                database=got.get("PGDATABASE") or svc.database,
+            )
         out.append(replace(svc, env=tuple(env)))
     return out
 
