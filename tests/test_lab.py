@@ -245,3 +245,15 @@ async def test_bench_times_every_kind_and_sweeps() -> None:
         row = next(line for line in lines if line.startswith(kind + " "))
         assert row.split()[3] == "0", row
     assert "slowest single probe" in text and "(tcp 127.1.1.11:6000)" in text
+
+
+def test_listeners_inside_an_instance() -> None:
+    lab = Lab(acme())
+    assert lab.listeners_inside("reports") == [("127.0.0.1", 9000)]
+    assert lab.listeners_inside("api", 1) == [("0.0.0.0", 8080)]
+    assert lab.listeners_inside("inventory", 2) == []
+    assert lab.listeners_inside("mailer") == []
+    shop = Lab(load(FIXTURES / "railway-shop.yaml"))
+    assert shop.listeners_inside("api-staging") == [("::", 8000)]
+    assert shop.listeners_inside("payments") == [("0.0.0.0", 8080)]
+    assert shop.listeners_inside("web") == [("::", 3000)]

@@ -102,6 +102,19 @@ class Lab:
         """The addresses the service's name resolves to (its instances' addresses)."""
         return self.plan.addresses(self._service(service_name))
 
+    def listeners_inside(self, service_name: str, instance: int = 0) -> list[tuple[str, int]]:
+        """What the app listens on inside one of its instances, as `ss -ltn` there shows it.
+
+        (bound address, port) pairs such as `("0.0.0.0", 8080)`, `("127.0.0.1", 9000)`,
+        `("::", 3000)`; empty for a down instance. For the in-instance view of the doctor.
+        """
+        insts = self.instances(service_name)
+        if not 0 <= instance < len(insts) or insts[instance].down:
+            return []
+        wanted = insts[instance].id
+        found = {(s.bind, s.port) for s in self._served if s.instance == wanted}
+        return sorted(found, key=lambda pair: (pair[1], pair[0]))
+
     def instances(self, service_name: str) -> list[Instance]:
         return self.plan.instances_of(self._service(service_name).name)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from dataclasses import replace
@@ -90,10 +91,13 @@ async def _serve(lab: Lab, network: str | None) -> int:
         async with lab:
             host, port = lab.nameserver_for(network)
             out = sys.stdout
-            out.write(f"nameserver {host}:{port}\n")
-            out.flush()
-            print_table(lab, out)
-            out.flush()
+            try:
+                out.write(f"nameserver {host}:{port}\n")
+                out.flush()
+                print_table(lab, out)
+                out.flush()
+            except BrokenPipeError:
+                _quiet_stdout()
             for note in lab.notes:
                 print(f"pnet lab: note: {note}", file=sys.stderr)
             print("pnet lab: serving; Ctrl-C to stop", file=sys.stderr, flush=True)
@@ -102,6 +106,13 @@ async def _serve(lab: Lab, network: str | None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     return 0
+
+
+def _quiet_stdout() -> None:
+    """The reader went away after the first line (`| head -1`): keep serving, print nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _faults(s: Served) -> str:

@@ -130,7 +130,11 @@ class Request:
 
     @property
     def path(self) -> str:
-        return self.target.split("?", 1)[0].split("#", 1)[0] or "/"
+        target = self.target
+        if target.lower().startswith(("http://", "https://")):
+            rest = target.split("://", 1)[1]
+            target = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+        return target.split("?", 1)[0].split("#", 1)[0] or "/"
 
     @property
     def keep_alive(self) -> bool:
@@ -147,7 +151,9 @@ class BadRequest(Exception):
         self.reason = reason
 
 
-async def read_request(reader: asyncio.StreamReader, idle_s: float) -> Request | None:
+async def read_request(
+    reader: asyncio.StreamReader, idle_s: float, writer: asyncio.StreamWriter | None = None
+) -> Request | None:
     """One request head (and its body, discarded); None when the client closed first."""
     headers: dict[str, str] = {}
     try:
@@ -185,6 +191,8 @@ async def read_request(reader: asyncio.StreamReader, idle_s: float) -> Request |
     if length > HTTP_MAX_BODY:
         raise BadRequest(413, "Content Too Large")
     if length:
+        if writer is not None and headers.get("expect", "").lower() == "100-continue":
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         async with asyncio.timeout(idle_s):
             await reader.readexactly(length)
     return Request(parts[0], parts[1], parts[2], headers)
@@ -254,7 +262,7 @@ async def serve_http(
     redirect = peer.protocol == "redirect-loop"
     for _ in range(HTTP_MAX_REQUESTS):
         try:
-            request = await read_request(reader, HTTP_IDLE_S)
+            request = await read_request(reader, HTTP_IDLE_S, writer)
         except BadRequest as exc:
             body = (json.dumps({"error": exc.reason.lower()}) + "\n").encode()
             writer.write(http_response(exc.status, body, peer=peer, keep_alive=False))
