@@ -3,22 +3,178 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from pnet import __version__
+from pnet.errors import InputError
+
+if TYPE_CHECKING:
+    from pnet.engine import Options
+    from pnet.model import Service, Workspace
+
+THEMES = (
+    "textual-dark",
+    "textual-light",
+    "ansi-dark",
+    "ansi-light",
+    "nord",
+    "gruvbox",
+    "dracula",
+    "tokyo-night",
+    "solarized-dark",
+    "solarized-light",
+)
+INSTANCE_PREFIXES = ("RENDER_", "RAILWAY_")
+DEMO_FIXTURE = "render-acme.yaml"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pnet", description="Explore and debug a Render or Railway private network."
+    parser = _Parser(
+        prog="pnet",
+        description="Explore and debug a Render or Railway private network.",
+        epilog="`pnet lab FIXTURE` serves a workspace fixture as a real network on loopback. "
+        "With no source inside a Render or Railway instance, pnet opens on that instance.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--workspace", metavar="FILE", help="a workspace fixture (YAML)")
+    source.add_argument("--blueprint", metavar="FILE", help="a Render Blueprint (render.yaml)")
+    source.add_argument(
+        "--demo", action="store_true", help="the built-in lab: a real network served on loopback"
+    )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        metavar="SERVICE",
+        help="probe from this service's side (its region or environment)",
+    )
+    parser.add_argument(
+        "--nameserver", metavar="HOST:PORT", help="send DNS here instead of the system's resolver"
+    )
+    parser.add_argument(
+        "--theme",
+        choices=THEMES,
+        default=None,
+        help="colours; ansi-dark and ansi-light follow the terminal's palette",
     )
     parser.add_argument("--version", action="version", version=f"pnet {__version__}")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    build_parser().parse_args(argv)
-    return 0
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (or `[v6]:PORT`, or a bare host for port 53), checked and normalised."""
+    host, sep, port = text.rpartition(":")
+    if not sep or (host.count(":") and not host.startswith("[")):
+        host, port = text, "53"
+    host = host.strip("[]")
+    if not host:
+        raise InputError(f"--nameserver {text!r}: expected HOST:PORT")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--nameserver {text!r}: the port must be a number from 1 to 65535")
+    return host, int(port)
+
+
+def in_instance(environ: os._Environ[str] | dict[str, str]) -> bool:
+    return any(k.startswith(INSTANCE_PREFIXES) for k in environ)
+
+
+@dataclass
+class Plan:
+    """What the app opens on, decided before Textual is imported."""
+
+    workspace: Workspace
+    source: Service | None
+    options: Options
+    theme: str | None
+    demo: bool
+    instance: bool
+
+
+def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
+    from pnet.engine import Options
+    from pnet.sources import load_workspace
+
+    nameserver = parse_nameserver(args.nameserver) if args.nameserver else None
+    instance = False
+    if args.demo:
+        workspace, source = _demo_workspace(), None
+    elif args.workspace or args.blueprint:
+        workspace, source = load_workspace(workspace=args.workspace, blueprint=args.blueprint)
+    else:
+        instance = in_instance(environ)
+        workspace, source = load_workspace(environ=environ, cwd=Path.cwd())
+    if args.source:
+        chosen = workspace.service(args.source)
+        if chosen is None:
+            names = ", ".join(s.name for s in workspace.services)
+            raise InputError(f"--from {args.source}: no such service (the workspace has {names})")
+        source = chosen
+    theme = args.theme
+    return Plan(workspace, source, Options(nameserver=nameserver), theme, args.demo, instance)
+
+
+def _demo_workspace() -> Workspace:
+    from importlib.resources import as_file, files
+
+    from pnet.sources import fixture
+
+    with as_file(files("pnet.fixtures") / DEMO_FIXTURE) as path:
+        return fixture.load(path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["lab"]:
+        from pnet.lab.cli import main as lab_main
+
+        return lab_main(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    try:
+        the_plan = plan(args, dict(os.environ))
+    except InputError as exc:
+        print(f"pnet: error: {exc}", file=sys.stderr)
+        return 2
+    return run(the_plan)
+
+
+def run(the_plan: Plan) -> int:
+    from dataclasses import replace
+
+    with ExitStack() as stack:
+        options = the_plan.options
+        if the_plan.demo:
+            from pnet.lab import LabThread
+
+            lab = LabThread(the_plan.workspace)
+            lab.start()
+            stack.callback(lab.stop)
+            options = replace(
+                options,
+                nameserver=options.nameserver or lab.nameserver,
+                nameserver_for=lab.nameserver_for,
+            )
+        from pnet.tui.app import PnetApp
+
+        app = PnetApp(
+            the_plan.workspace,
+            source=the_plan.source,
+            options=options,
+            theme=the_plan.theme,
+            instance=the_plan.instance,
+        )
+        app.run()
+        return app.return_code or 0
 
 
 if __name__ == "__main__":

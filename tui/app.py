@@ -1,0 +1,701 @@
+"""The pnet app: the workspace tree, each service's Connect / Probes / Findings / Env tabs,
+path checks, sweeps and exports. No socket code here: everything goes through the Engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pnet.probes.result import ProbeResult
+from pnet.tui import export
+from pnet.tui.commands import PnetCommands
+from pnet.tui.engine import CoreEngine, Engine, EnvPointer, Finished, InstanceView, Landed
+from pnet.tui.screens.help import HelpScreen
+from pnet.tui.screens.pathcheck import PathCheckScreen
+from pnet.tui.status import Status, worst
+from pnet.tui.widgets.connect_view import ConnectView
+from pnet.tui.widgets.env_view import EnvTable
+from pnet.tui.widgets.findings_view import FindingsView
+from pnet.tui.widgets.probe_table import ProbeTable, row_key
+from pnet.tui.widgets.service_tree import ServiceTree
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+
+from pnet.diagnose.finding import Finding
+from pnet.model import Service, Workspace
+from pnet.secrets import MASK, mask_text
+
+if TYPE_CHECKING:
+    from pnet.engine import Options
+
+NARROW = 100
+TINY = 70
+SWEEP_CONCURRENCY = 4
+
+
+@dataclass
+class ProbeStarted(Message):
+    service: str
+
+
+@dataclass
+class ProbeLanded(Message):
+    service: str
+    result: ProbeResult
+
+
+@dataclass
+class ProbeFinished(Message):
+    service: str
+    findings: tuple[Finding, ...]
+    report: Any = None
+
+
+@dataclass
+class ProbeFailed(Message):
+    service: str
+    error: str
+
+
+@dataclass
+class SweepProgress(Message):
+    done: int
+    total: int
+    finished: bool = False
+
+
+@dataclass
+class InstanceLoaded(Message):
+    view: InstanceView
+
+
+def _explain(kind: str) -> str:
+    """The --explain text of a finding kind (its one-line meaning when there is no more)."""
+    import importlib
+
+    from pnet.diagnose.kinds import KINDS
+
+    try:
+        module = importlib.import_module("pnet.diagnose.explain")
+    except ImportError:
+        module = None
+    fn = getattr(module, "explain", None)
+    if callable(fn):
+        try:
+            return str(fn(kind))
+        except (KeyError, ValueError):
+            pass
+    info = KINDS.get(kind)
+    return f"{kind}: {info.meaning}" if info else ""
+
+
+class PnetApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "pnet"
+    COMMANDS = App.COMMANDS | {PnetCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit at once (running probes stop)"),
+        Binding(
+            "slash", "filter", "Filter", id="filter", tooltip="Filter services by name/type/status"
+        ),
+        Binding("p", "probe", "Probe", id="probe", tooltip="Probe the selected service"),
+        Binding("P", "sweep", "Sweep", id="sweep", tooltip="Probe every service"),
+        Binding("c", "check", "Check path", id="check", tooltip="Can A reach B? A staged verdict"),
+        Binding("w", "watch", "Watch", id="watch", tooltip="Re-probe every few seconds"),
+        Binding("y", "copy", "Copy", id="copy", tooltip="Copy the highlighted Connect field"),
+        Binding("r", "reveal", "Reveal", id="reveal", tooltip="Show or hide secrets"),
+        Binding("e", "export", "Export", id="export", tooltip="Write Markdown + JSON reports"),
+        Binding("t", "toggle_tree", "Tree", id="tree", tooltip="Show or hide the service tree"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Every key and mark"),
+        Binding(
+            "escape",
+            "unfilter",
+            "Clear filter",
+            id="unfilter",
+            tooltip="Clear the filter",
+            show=False,
+        ),
+        Binding("1", "tab('connect')", "Connect", id="tab.connect", tooltip="Connect", show=False),
+        Binding("2", "tab('probes')", "Probes", id="tab.probes", tooltip="Probes", show=False),
+        Binding(
+            "3", "tab('findings')", "Findings", id="tab.findings", tooltip="Findings", show=False
+        ),
+        Binding("4", "tab('env')", "Env", id="tab.env", tooltip="Env vars", show=False),
+        Binding(
+            "5", "tab('instance')", "Instance", id="tab.instance", tooltip="Instance", show=False
+        ),
+    ]
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        source: Service | None = None,
+        options: Options | None = None,
+        engine: Engine | None = None,
+        clock: Callable[[], datetime] | None = None,
+        theme: str | None = None,
+        instance: bool = False,
+        export_dir: Path | None = None,
+        watch_interval: float = 3.0,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.source = source
+        if engine is None:
+            if options is None:
+                from pnet.engine import Options as _Options
+
+                options = _Options()
+            engine = CoreEngine(options)
+        self.engine: Engine = engine
+        self.clock = clock or (lambda: datetime.now(UTC))
+        if theme:
+            self.theme = theme
+        self.instance_mode = instance and source is not None
+        self.export_dir = export_dir
+        self.watch_interval = watch_interval
+        self.current: Service | None = None
+        self.reveal = False
+        self.watching = False
+        self.results: dict[str, dict[str, ProbeResult]] = {}
+        self.history: dict[str, dict[str, deque[float]]] = {}
+        self.findings: dict[str, tuple[Finding, ...]] = {}
+        self.reports: dict[str, Any] = {}
+        self.status: dict[str, Status] = {}
+        self.probed_at: dict[str, datetime] = {}
+        self.env_cache: dict[str, list[EnvPointer]] = {}
+        self.run_keys: dict[str, set[str]] = {}
+        self.sweep_state: tuple[int, int] | None = None
+        self.last_export: tuple[Path, Path] | None = None
+        self.instance_view: InstanceView | None = None
+
+    # ---- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="titlebar")
+        with Horizontal(id="main"):
+            with Vertical(id="sidebar"):
+                yield Input(placeholder="filter: name, type or status", id="filter")
+                yield ServiceTree(self.workspace, id="tree")
+            with TabbedContent(id="tabs"):
+                if self.instance_mode:
+                    with TabPane("Instance", id="instance"):
+                        yield Static("", id="instance-identity")
+                        yield DataTable(id="listeners", cursor_type="row")
+                        yield FindingsView(explain=_explain, id="instance-findings")
+                with TabPane("Connect", id="connect"):
+                    yield ConnectView(id="connect-view")
+                with TabPane("Probes", id="probes"):
+                    yield Static("", id="probe-summary", classes="pane-title")
+                    yield ProbeTable(id="probe-table")
+                with TabPane("Findings", id="findings"):
+                    yield FindingsView(explain=_explain, id="findings-view")
+                with TabPane("Env", id="env"):
+                    yield Static("", id="env-title", classes="pane-title")
+                    yield EnvTable(id="env-table")
+        yield Static("", id="statusbar")
+        yield Footer()
+
+    def _title(self) -> Text:
+        ws = self.workspace
+        text = Text.assemble(
+            ("pnet", "bold"),
+            "  ",
+            (ws.project or ws.name, "bold"),
+            " ",
+            (f"· {ws.platform} · {len(ws.services)} services", "dim"),
+        )
+        src = self.source
+        text.append(" · probing from", "dim")
+        text.append(" ")
+        text.append(src.name if src else "this machine", "bold")
+        if src is not None and src.location:
+            text.append(f" ({src.location})", "dim")
+        return text
+
+    def on_mount(self) -> None:
+        tree = self.query_one(ServiceTree)
+        tree.focus()
+        self.query_one("#filter", Input).display = False
+        self._layout(self.size.width)
+        if self.instance_mode:
+            listeners = self.query_one("#listeners", DataTable)
+            for key, label in (
+                ("family", "Family"),
+                ("address", "Address"),
+                ("port", "Port"),
+                ("pid", "PID"),
+                ("process", "Process"),
+            ):
+                listeners.add_column(label, key=key)
+            self._load_instance()
+            assert self.source is not None
+            tree.select_service(self.source.name)
+        self._status_line()
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout(event.size.width)
+
+    def _layout(self, width: int) -> None:
+        narrow = width < NARROW
+        self.set_class(narrow, "-narrow")
+        self.set_class(width < TINY, "-tiny")
+        self.query_one(ServiceTree).set_compact(narrow)
+        view = self.query_one(ConnectView)
+        if view.narrow != narrow:
+            view.narrow = narrow
+            if self.current is not None:
+                view.show(self.workspace, self.current, reveal=self.reveal)
+
+    # ---- selection -----------------------------------------------------------------------
+
+    @on(ServiceTree.Chosen)
+    def _chosen(self, message: ServiceTree.Chosen) -> None:
+        self.show_service(message.service)
+
+    def show_service(self, service: Service) -> None:
+        self.current = service
+        self.query_one(ConnectView).show(self.workspace, service, reveal=self.reveal)
+        table = self.query_one(ProbeTable)
+        table.restore(self.results.get(service.name, {}), self.history.get(service.name, {}))
+        self._probe_summary()
+        self._show_findings()
+        self._show_env()
+
+    def select_service(self, name: str) -> None:
+        tree = self.query_one(ServiceTree)
+        if not tree.select_service(name):
+            tree.set_filter("")
+            self.query_one("#filter", Input).value = ""
+            tree.select_service(name)
+
+    def _probe_summary(self) -> None:
+        svc = self.current
+        if svc is None:
+            return
+        summary = self.query_one("#probe-summary", Static)
+        rows = self.results.get(svc.name, {})
+        status = self.status.get(svc.name, Status.UNKNOWN)
+        text = Text.assemble((f"{status.mark} ", status.style), (svc.name, "bold"))
+        if not svc.type.receives:
+            text.append("  receives no private traffic: ", "dim")
+            text.append(svc.type.why_not_receiving or svc.type.label, "dim")
+        elif status is Status.RUNNING:
+            fresh = len(self.run_keys.get(svc.name, ()))
+            text.append(f"  probing… {fresh} answers so far", "dim")
+        elif rows:
+            good = sum(1 for r in rows.values() if r.ok)
+            text.append(f"  {good}/{len(rows)} probes ok", "green" if good == len(rows) else "red")
+            when = self.probed_at.get(svc.name)
+            if when is not None:
+                text.append(f"  at {when.strftime('%H:%M:%S')}", "dim")
+        else:
+            text.append("  not probed yet: press p (or P for every service)", "dim")
+        if self.watching:
+            text.append(f"  watching every {self.watch_interval:g}s (w stops)", "bold cyan")
+        summary.update(text)
+
+    def _show_findings(self) -> None:
+        svc = self.current
+        if svc is None:
+            return
+        found = list(self.findings.get(svc.name, ()))
+        static = [f for p in self._env_for(svc) for f in p.findings]
+        seen = {(f.kind, f.subject) for f in found}
+        found += [f for f in static if (f.kind, f.subject) not in seen]
+        if svc.name in self.findings:
+            empty = f"No finding: {svc.name} answered every probe."
+        else:
+            empty = f"No finding yet for {svc.name}. Press p to probe it."
+        self.query_one(FindingsView).show(found, empty)
+
+    def _env_for(self, svc: Service) -> list[EnvPointer]:
+        if svc.name not in self.env_cache:
+            try:
+                self.env_cache[svc.name] = list(self.engine.env(self.workspace, svc))
+            except Exception as exc:
+                self.notify(f"env of {svc.name}: {exc}", severity="error")
+                self.env_cache[svc.name] = []
+        return self.env_cache[svc.name]
+
+    def _show_env(self) -> None:
+        svc = self.current
+        if svc is None:
+            return
+        pointers = self._env_for(svc)
+        title = self.query_one("#env-title", Static)
+        if not svc.env:
+            title.update(Text(f"{svc.name} reads no variables that pnet knows of.", style="dim"))
+        else:
+            bad = sum(1 for p in pointers if p.findings)
+            title.update(
+                Text.assemble(
+                    (svc.name, "bold"),
+                    f"  {len(svc.env)} variables, ",
+                    (f"{bad} with a finding", "red" if bad else "green"),
+                    ("  (r reveals values)" if not self.reveal else "  values revealed", "dim"),
+                )
+            )
+        self.query_one(EnvTable).show(pointers, reveal=self.reveal)
+
+    # ---- probing -------------------------------------------------------------------------
+
+    def action_probe(self) -> None:
+        if self.current is not None:
+            self.probe_service(self.current.name)
+
+    def probe_service(self, name: str) -> None:
+        svc = self.workspace.service(name)
+        if svc is None:
+            return
+        if not svc.type.receives:
+            self.notify(
+                f"{svc.name} receives no private traffic: "
+                f"{svc.type.why_not_receiving or svc.type.label}. Its env vars are in Env.",
+                title="nothing to probe",
+            )
+            return
+        self._probe_worker(svc)
+
+    @work(exclusive=True, group="probe", exit_on_error=False)
+    async def _probe_worker(self, service: Service) -> None:
+        await self._probe(service)
+
+    async def _probe(self, service: Service) -> None:
+        self.post_message(ProbeStarted(service.name))
+        try:
+            async with aclosing(self.engine.probe(self.workspace, self.source, service)) as events:
+                async for event in events:
+                    if isinstance(event, Landed):
+                        self.post_message(ProbeLanded(service.name, event.result))
+                    elif isinstance(event, Finished):
+                        self.post_message(ProbeFinished(service.name, event.findings, event.report))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.post_message(ProbeFailed(service.name, f"{type(exc).__name__}: {exc}"))
+
+    @on(ProbeStarted)
+    def _started(self, message: ProbeStarted) -> None:
+        self.results.setdefault(message.service, {})
+        self.run_keys[message.service] = set()
+        self._set_status(message.service, Status.RUNNING)
+        if self.current is not None and self.current.name == message.service:
+            self._probe_summary()
+
+    @on(ProbeLanded)
+    def _landed(self, message: ProbeLanded) -> None:
+        key = row_key(message.result)
+        self.results.setdefault(message.service, {})[key] = message.result
+        self.run_keys.setdefault(message.service, set()).add(key)
+        hist = self.history.setdefault(message.service, {})
+        hist.setdefault(key, deque(maxlen=16)).append(message.result.elapsed_ms)
+        if self.current is not None and self.current.name == message.service:
+            table = self.query_one(ProbeTable)
+            table.history[key] = hist[key]
+            table._put(message.result)
+            self._probe_summary()
+
+    @on(ProbeFinished)
+    def _finished(self, message: ProbeFinished) -> None:
+        name = message.service
+        seen = self.run_keys.pop(name, set())
+        rows = self.results.setdefault(name, {})
+        stale = [k for k in rows if k not in seen]
+        for k in stale:
+            del rows[k]
+        if stale and self.current is not None and self.current.name == name:
+            self.query_one(ProbeTable).restore(rows, self.history.get(name, {}))
+        self.findings[name] = message.findings
+        self.reports[name] = message.report
+        self.probed_at[name] = self.clock()
+        status = worst(message.findings)
+        if status is Status.OK and any(not r.ok for r in self.results.get(name, {}).values()):
+            status = Status.WARNING
+        self._set_status(name, status)
+        if self.current is not None and self.current.name == name:
+            self._probe_summary()
+            self._show_findings()
+
+    @on(ProbeFailed)
+    def _failed(self, message: ProbeFailed) -> None:
+        self._set_status(message.service, Status.UNKNOWN)
+        self.notify(mask_text(message.error), title=f"probing {message.service}", severity="error")
+        self._probe_summary()
+
+    def _set_status(self, name: str, status: Status) -> None:
+        self.status[name] = status
+        self.query_one(ServiceTree).set_status(name, status)
+        self._status_line()
+
+    # ---- watch ---------------------------------------------------------------------------
+
+    def action_watch(self) -> None:
+        if self.watching:
+            self.watching = False
+            self.workers.cancel_group(self, "watch")
+            self.notify("Stopped watching")
+        else:
+            if self.current is None or not self.current.type.receives:
+                self.notify("Select a service that receives private traffic to watch it")
+                return
+            self.watching = True
+            self._watch_worker()
+            self.notify(f"Watching {self.current.name}: re-probing every {self.watch_interval:g}s")
+        self._probe_summary()
+
+    @work(exclusive=True, group="watch", exit_on_error=False)
+    async def _watch_worker(self) -> None:
+        while self.watching:
+            svc = self.current
+            if svc is not None and svc.type.receives:
+                await self._probe(svc)
+            await asyncio.sleep(self.watch_interval)
+
+    # ---- sweep ---------------------------------------------------------------------------
+
+    def action_sweep(self) -> None:
+        targets = [s for s in self.workspace.services if s.type.receives]
+        self._sweep_worker(targets)
+
+    @work(exclusive=True, group="sweep", exit_on_error=False)
+    async def _sweep_worker(self, services: list[Service]) -> None:
+        total = len(services)
+        done = 0
+        self.post_message(SweepProgress(0, total))
+        gate = asyncio.Semaphore(SWEEP_CONCURRENCY)
+
+        async def one(svc: Service) -> None:
+            nonlocal done
+            async with gate:
+                await self._probe(svc)
+            done += 1
+            self.post_message(SweepProgress(done, total))
+
+        async with asyncio.TaskGroup() as group:
+            for svc in services:
+                group.create_task(one(svc))
+        self.post_message(SweepProgress(done, total, finished=True))
+
+    @on(SweepProgress)
+    def _sweep_progress(self, message: SweepProgress) -> None:
+        self.sweep_state = None if message.finished else (message.done, message.total)
+        if message.finished:
+            errors = sum(1 for s in self.status.values() if s is Status.ERROR)
+            warnings = sum(1 for s in self.status.values() if s is Status.WARNING)
+            self.notify(
+                f"{message.total} services probed: {errors} with errors, {warnings} with warnings",
+                title="sweep done",
+            )
+        self._status_line()
+
+    def _status_line(self) -> None:
+        bar = self.query_one("#statusbar", Static)
+        text = Text()
+        if self.sweep_state is not None:
+            done, total = self.sweep_state
+            width = 20
+            filled = int(width * done / total) if total else width
+            text.append("sweep ", "bold")
+            text.append("█" * filled + "░" * (width - filled), "cyan")
+            text.append(f" {done}/{total}", "bold")
+        else:
+            counts = {s: 0 for s in Status}
+            for s in self.status.values():
+                counts[s] += 1
+            probed = sum(counts[s] for s in (Status.OK, Status.WARNING, Status.ERROR, Status.INFO))
+            text.append(f"{probed}/{len(self.workspace.services)} probed", "dim")
+            for s in (Status.ERROR, Status.WARNING, Status.OK):
+                if counts[s]:
+                    text.append(f"  {s.mark} {counts[s]}", s.style)
+        if self.reveal:
+            text.append("  secrets revealed (r hides)", "bold red")
+        bar.update(text)
+
+    # ---- connect, reveal, copy -----------------------------------------------------------
+
+    def connect_fields(self) -> list[tuple[str, str]]:
+        return self.query_one(ConnectView).field_ids()
+
+    def action_reveal(self) -> None:
+        self.reveal = not self.reveal
+        if self.current is not None:
+            self.query_one(ConnectView).show(self.workspace, self.current, reveal=self.reveal)
+            self._show_env()
+        self._status_line()
+        self.notify("Secrets revealed: r hides them" if self.reveal else "Secrets masked")
+
+    def action_copy(self) -> None:
+        view = self.query_one(ConnectView)
+        chosen = view.highlighted_field()
+        if chosen is None:
+            fields = view.field_ids()
+            if not fields:
+                self.notify("Nothing to copy here", severity="warning")
+                return
+            chosen = fields[0]
+        self.copy_field(*chosen)
+
+    @on(ConnectView.CopyRequested)
+    def _copy_requested(self, message: ConnectView.CopyRequested) -> None:
+        self.copy_field(message.tab, message.label)
+
+    def copy_field(self, tab: str, label: str) -> None:
+        if self.current is None:
+            return
+        from pnet.connect import connect_tabs
+
+        raw = None
+        masked = None
+        for t in connect_tabs(self.workspace, self.current, reveal=True):
+            if t.name == tab:
+                f = t.field(label)
+                if f is not None:
+                    raw = f
+        for t in connect_tabs(self.workspace, self.current, reveal=False):
+            if t.name == tab:
+                masked = t.field(label)
+        if raw is None or masked is None:
+            return
+        if not raw.copyable:
+            self.notify(f"{label}: {masked.value}", title="not copyable", severity="warning")
+            return
+        self.copy_to_clipboard(raw.value)
+        shown = raw.value if self.reveal else masked.value
+        if raw.secret and not self.reveal:
+            shown = mask_text(shown) if MASK in shown else shown
+        self.notify(shown, title=f"copied {label}")
+
+    # ---- path check, export, help, filter ------------------------------------------------
+
+    def action_check(self) -> None:
+        src = self.source
+        target = self.current.name if self.current is not None else None
+        if src is None and self.current is not None:
+            src = None
+        self.push_screen(PathCheckScreen(self.workspace, self.engine, source=src, target=target))
+
+    def open_path_check(self, source: str | None, target: str, run: bool = False) -> None:
+        svc = self.workspace.service(source) if source else None
+        self.push_screen(
+            PathCheckScreen(self.workspace, self.engine, source=svc, target=target, run=run)
+        )
+
+    def action_export(self) -> None:
+        folder = self.export_dir or Path.cwd()
+        states = [
+            export.ServiceState(
+                svc,
+                self.status.get(svc.name, Status.UNKNOWN),
+                list(self.results.get(svc.name, {}).values()),
+                self.findings.get(svc.name, ()),
+                self.reports.get(svc.name),
+            )
+            for svc in self.workspace.services
+            if svc.name in self.results or (self.current is not None and svc is self.current)
+        ]
+        try:
+            md, js = export.write(folder, self.workspace, self.source, states, self.clock())
+        except OSError as exc:
+            self.notify(f"cannot write to {folder}: {exc.strerror}", severity="error")
+            return
+        self.last_export = (md, js)
+        self.notify(f"{md.name}\n{js.name}\nin {folder}", title="exported")
+
+    def action_help(self) -> None:
+        rows: list[tuple[str, str, str]] = []
+        for b in self.BINDINGS:
+            if isinstance(b, Binding):
+                key = {"slash": "/", "question_mark": "?"}.get(b.key, b.key)
+                rows.append((key, b.description, b.tooltip))
+        rows.append(("ctrl+p", "Palette", "Every command by name"))
+        rows.append(("enter", "Copy", "On a Connect field: copy it"))
+        self.push_screen(HelpScreen(rows))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_unfilter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.value = ""
+            box.display = False
+            self.query_one(ServiceTree).set_filter("")
+            self.query_one(ServiceTree).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(ServiceTree).set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        tree = self.query_one(ServiceTree)
+        if not event.value:
+            event.input.display = False
+        tree.focus()
+
+    def action_toggle_tree(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = not sidebar.display
+        if not sidebar.display:
+            self.query_one(TabbedContent).focus()
+
+    def action_tab(self, name: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.query(f"#{name}"):
+            tabs.active = name
+
+    def set_theme(self, theme: str) -> None:
+        self.theme = theme
+
+    async def action_quit(self) -> None:
+        self.watching = False
+        self.workers.cancel_all()
+        self.exit(0)
+
+    # ---- inside an instance --------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="instance", exit_on_error=False)
+    def _load_instance(self) -> None:
+        try:
+            view = self.engine.instance(self.workspace, self.source)
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"listeners: {exc}", severity="error")
+            return
+        self.post_message(InstanceLoaded(view))
+
+    @on(InstanceLoaded)
+    def _instance_loaded(self, message: InstanceLoaded) -> None:
+        view = message.view
+        self.instance_view = view
+        ident = Text()
+        ident.append("This instance\n", "bold underline")
+        for label, value in view.identity:
+            ident.append(f"{label:<16}", "bold")
+            ident.append(f"{value}\n")
+        ident.append(f"{len(view.listeners)} listening sockets", "dim")
+        self.query_one("#instance-identity", Static).update(ident)
+        table = self.query_one("#listeners", DataTable)
+        table.clear()
+        for row in view.listeners:
+            table.add_row(
+                row.family, row.address, str(row.port), str(row.pid or ""), row.process or ""
+            )
+        self.query_one("#instance-findings", FindingsView).show(
+            list(view.findings), "The listeners look right: bound on every address, on PORT."
+        )

@@ -1,0 +1,176 @@
+"""What the app asks of the core: probe a service, read a service's env, check a path.
+
+The app talks to an `Engine`; `CoreEngine` is the real one (pnet.engine underneath). Tests give
+the app a double that yields the same events with fixed results, so no socket is ever opened
+from a snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pnet.probes.result import ProbeResult
+
+from pnet.diagnose.finding import Finding
+from pnet.model import Service, Workspace
+
+if TYPE_CHECKING:
+    from pnet.engine import Options
+    from pnet.pathcheck import Verdict
+
+
+@dataclass(frozen=True)
+class Landed:
+    """One probe result, as it lands."""
+
+    subject: str
+    result: ProbeResult
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Every probe of a run has answered: the findings, and the report when there is one."""
+
+    findings: tuple[Finding, ...]
+    report: Any = None
+    checks: tuple[Any, ...] = field(default_factory=tuple)
+
+
+EngineEvent = Landed | Finished
+
+
+class Engine(Protocol):
+    def probe(
+        self, workspace: Workspace, source: Service | None, service: Service
+    ) -> AsyncGenerator[EngineEvent, None]:
+        """Probe one service (its name, discovery, every instance, the protocol) from `source`."""
+        ...
+
+    def env(self, workspace: Workspace, service: Service) -> Sequence[EnvPointer]:
+        """Where each of the service's env vars points, and the static findings about it."""
+        ...
+
+    def path(
+        self, workspace: Workspace, source: Service | None, target: str
+    ) -> AsyncGenerator[Verdict, None]:
+        """A path check from `source` to `target`, refined stage by stage."""
+        ...
+
+    def instance(self, workspace: Workspace, service: Service | None) -> InstanceView:
+        """This instance: its listeners and what the diagnosis says of them."""
+        ...
+
+
+@dataclass(frozen=True)
+class EnvPointer:
+    key: str
+    value: str | None
+    service: str | None
+    findings: tuple[Finding, ...] = ()
+    origin: str = "value"
+
+
+@dataclass(frozen=True)
+class ListenerRow:
+    family: str
+    address: str
+    port: int
+    pid: int | None
+    process: str | None
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    identity: tuple[tuple[str, str], ...]
+    listeners: tuple[ListenerRow, ...]
+    findings: tuple[Finding, ...]
+
+
+class CoreEngine:
+    """The real engine: pnet.engine, pnet.targets, pnet.pathcheck, pnet.probes.listeners."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+
+    async def probe(
+        self, workspace: Workspace, source: Service | None, service: Service
+    ) -> AsyncGenerator[EngineEvent, None]:
+        from pnet import engine
+        from pnet.targets import service_targets
+
+        targets = service_targets(workspace, service)
+        async for event in engine.stream(workspace, source, targets, self.options):
+            if isinstance(event, engine.ProbeEvent):
+                yield Landed(event.subject, event.result)
+            else:
+                report = event.report
+                yield Finished(tuple(report.findings), report, tuple(report.checks))
+
+    def env(self, workspace: Workspace, service: Service) -> Sequence[EnvPointer]:
+        from pnet import engine
+        from pnet.targets import targets_from_env
+
+        targets = targets_from_env(workspace, service)
+        report = engine.run_offline(workspace, service, targets)
+        by_key: dict[str, list[Finding]] = {}
+        for f in report.findings:
+            by_key.setdefault(f.subject, []).append(f)
+        pointed: dict[str, str | None] = {}
+        for t in targets:
+            pointed[t.subject] = t.service
+        return [
+            EnvPointer(
+                var.key,
+                var.value,
+                pointed.get(var.key) or var.ref_service,
+                tuple(by_key.get(var.key, ())),
+                var.origin,
+            )
+            for var in service.env
+        ]
+
+    async def path(
+        self, workspace: Workspace, source: Service | None, target: str
+    ) -> AsyncGenerator[Verdict, None]:
+        from pnet.pathcheck import check_path
+
+        async for verdict in check_path(workspace, source, target, self.options):
+            yield verdict
+
+    def instance(self, workspace: Workspace, service: Service | None) -> InstanceView:
+        from pnet.probes.listeners import listening
+
+        from pnet.diagnose import diagnose
+        from pnet.engine import local_addresses
+
+        listeners = listening()
+        rows = tuple(
+            ListenerRow(
+                str(getattr(li, "family", "")),
+                li.address,
+                li.port,
+                li.pid,
+                li.process,
+            )
+            for li in listeners
+        )
+        identity: list[tuple[str, str]] = []
+        if service is not None:
+            identity = [
+                ("Service", service.name),
+                ("Type", service.type.label),
+                (
+                    "Region" if service.region else "Environment",
+                    service.location or "-",
+                ),
+                ("Internal host", service.host or "none"),
+                ("Ports", ", ".join(str(p) for p in service.ports) or "none"),
+            ]
+        findings: tuple[Finding, ...] = ()
+        if service is not None:
+            findings = tuple(
+                diagnose(workspace, service, [], {}, listeners, local_addresses=local_addresses())
+            )
+        return InstanceView(tuple(identity), rows, findings)

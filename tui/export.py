@@ -1,0 +1,150 @@
+"""Export what is on screen: a Markdown report for people and a JSON report for tools.
+
+Plain Python (no Textual): secrets are masked in both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pnet.probes.result import ProbeResult
+from pnet.tui.status import Status
+
+from pnet.connect import connect_tabs
+from pnet.diagnose.finding import Finding, Severity
+from pnet.model import Service, Workspace
+from pnet.secrets import mask_text
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    service: Service
+    status: Status
+    results: Sequence[ProbeResult]
+    findings: Sequence[Finding]
+    report: Any = None
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(
+    workspace: Workspace,
+    source: Service | None,
+    states: Sequence[ServiceState],
+    when: datetime,
+    path_lines: Sequence[str] = (),
+) -> str:
+    title = workspace.project or workspace.name
+    out = [
+        f"# pnet report: {title} ({workspace.platform})",
+        "",
+        f"- generated: {when.isoformat(timespec='seconds')}",
+        f"- probed from: {source.name if source else 'this machine'}",
+        f"- services: {len(workspace.services)}, probed: {len(states)}",
+        "",
+    ]
+    errors = sum(1 for s in states for f in s.findings if f.severity == Severity.ERROR)
+    warnings = sum(1 for s in states for f in s.findings if f.severity == Severity.WARNING)
+    out += [f"**{errors} errors, {warnings} warnings**", ""]
+    if path_lines:
+        out += ["## Path check", "", "```", *path_lines, "```", ""]
+    for st in states:
+        svc = st.service
+        out += [f"## {st.status.mark} {svc.name}", ""]
+        out.append(
+            f"{svc.type.label}, {svc.location or 'global'}"
+            + (f", plan {svc.plan}" if svc.plan else "")
+        )
+        out.append("")
+        for tab in connect_tabs(workspace, svc):
+            out.append(f"**{tab.name}**")
+            out.append("")
+            for cf in tab.fields:
+                out.append(f"- {cf.label}: `{mask_text(cf.value)}`")
+            if tab.note:
+                out.append(f"- _{mask_text(tab.note)}_")
+            out.append("")
+        if st.results:
+            out += [
+                "| probe | target | outcome | ms | detail |",
+                "| --- | --- | --- | ---: | --- |",
+            ]
+            for r in st.results:
+                out.append(
+                    f"| {r.kind} | {_md_escape(mask_text(r.target))} | {r.outcome} | "
+                    f"{r.elapsed_ms:.0f} | {_md_escape(mask_text(r.detail))} |"
+                )
+            out.append("")
+        for f in st.findings:
+            out.append(
+                f"- **{f.severity} {f.kind}** `{mask_text(f.subject)}`: {mask_text(f.message)}"
+            )
+            for e in f.evidence:
+                out.append(f"  - {mask_text(e)}")
+            if f.fix:
+                out.append(f"  - fix: {mask_text(f.fix)}")
+        if st.findings:
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _mask_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {k: _mask_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_json(v) for v in value]
+    return value
+
+
+def as_json(
+    workspace: Workspace, source: Service | None, states: Sequence[ServiceState], when: datetime
+) -> dict[str, Any]:
+    reports: list[Any] = []
+    for st in states:
+        if st.report is not None and hasattr(st.report, "to_json"):
+            body = st.report.to_json()
+        else:
+            body = {
+                "probes": [r.to_json() for r in st.results],
+                "findings": [f.to_json() for f in st.findings],
+            }
+        reports.append({"service": st.service.name, "status": str(st.status), "report": body})
+    masked: dict[str, Any] = _mask_json(
+        {
+            "version": 1,
+            "generated": when.isoformat(timespec="seconds"),
+            "workspace": workspace.project or workspace.name,
+            "platform": str(workspace.platform),
+            "source": source.name if source else None,
+            "services": reports,
+        }
+    )
+    return masked
+
+
+def write(
+    folder: Path,
+    workspace: Workspace,
+    source: Service | None,
+    states: Sequence[ServiceState],
+    when: datetime,
+    path_lines: Sequence[str] = (),
+) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"pnet-{workspace.project or workspace.name}-{when.strftime('%Y%m%d-%H%M%S')}"
+    md = folder / f"{stem}.md"
+    js = folder / f"{stem}.json"
+    md.write_text(markdown(workspace, source, states, when, path_lines), encoding="utf-8")
+    js.write_text(
+        json.dumps(as_json(workspace, source, states, when), indent=2) + "\n", encoding="utf-8"
+    )
+    return md, js

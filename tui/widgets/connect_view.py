@@ -1,0 +1,118 @@
+"""The Connect tab: what the platform's dashboard shows under Connect, one line per field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from pnet.connect import ConnectField, connect_tabs
+from pnet.model import Service, Workspace
+
+LABEL_WIDTH = 24
+
+
+class ConnectView(Vertical):
+    """Fields grouped under Internal / External / SSH; enter or `y` copies the highlighted one."""
+
+    @dataclass
+    class CopyRequested(Message):
+        view: ConnectView
+        tab: str
+        label: str
+
+        @property
+        def control(self) -> ConnectView:
+            return self.view
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.service: Service | None = None
+        self.reveal = False
+        self.narrow = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="connect-title", classes="pane-title")
+        yield OptionList(id="connect-fields")
+
+    def show(self, workspace: Workspace, service: Service, *, reveal: bool = False) -> None:
+        self.service = service
+        self.reveal = reveal
+        title = Text.assemble(
+            (service.name, "bold"),
+            f"  {service.type.label}",
+            (f"  {service.location or 'global'}", "dim"),
+        )
+        if service.plan:
+            title.append(f"  plan {service.plan}", "dim")
+        if reveal:
+            title.append("  secrets revealed", "bold red")
+        self.query_one("#connect-title", Static).update(title)
+        options = self.query_one("#connect-fields", OptionList)
+        keep = options.highlighted
+        options.clear_options()
+        items: list[Option | None] = []
+        for tab in connect_tabs(workspace, service, reveal=reveal):
+            items.append(Option(Text(tab.name, style="bold underline"), disabled=True))
+            for f in tab.fields:
+                items.append(Option(self._prompt(f), id=f"{tab.name}\t{f.label}"))
+            if tab.note:
+                items.append(Option(Text(tab.note, style="dim italic"), disabled=True))
+            items.append(None)
+        if items and items[-1] is None:
+            items.pop()
+        options.add_options(items)
+        if keep is not None and keep < options.option_count:
+            options.highlighted = keep
+        else:
+            options.action_first()
+
+    def _prompt(self, f: ConnectField) -> Text:
+        if self.narrow:
+            text = Text(f.label + "\n  ", style="bold")
+        else:
+            text = Text(f.label.ljust(LABEL_WIDTH), style="bold")
+        style = "" if f.copyable else "dim"
+        if f.secret and not f.copyable:
+            style = "dim"
+        text.append(f.value, style=style)
+        if f.secret:
+            text.append("  secret", style="dim red")
+        return text
+
+    def highlighted_field(self) -> tuple[str, str] | None:
+        options = self.query_one("#connect-fields", OptionList)
+        if options.highlighted is None:
+            return None
+        option = options.get_option_at_index(options.highlighted)
+        if option.id is None:
+            return None
+        tab, _, label = option.id.partition("\t")
+        return tab, label
+
+    def field_ids(self) -> list[tuple[str, str]]:
+        options = self.query_one("#connect-fields", OptionList)
+        out: list[tuple[str, str]] = []
+        for i in range(options.option_count):
+            oid = options.get_option_at_index(i).id
+            if oid:
+                tab, _, label = oid.partition("\t")
+                out.append((tab, label))
+        return out
+
+    def highlight(self, tab: str, label: str) -> None:
+        options = self.query_one("#connect-fields", OptionList)
+        options.highlighted = options.get_option_index(f"{tab}\t{label}")
+
+    @on(OptionList.OptionSelected, "#connect-fields")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            tab, _, label = event.option.id.partition("\t")
+            self.post_message(self.CopyRequested(self, tab, label))

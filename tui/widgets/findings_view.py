@@ -1,0 +1,82 @@
+"""The Findings tab: severity, kind, message; the selected one's evidence, fix, explanation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from pnet.tui.status import SEVERITY_STYLES
+from rich.console import Group
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from pnet.diagnose.finding import Finding, Severity
+from pnet.secrets import mask_text
+
+
+class FindingsView(Vertical):
+    def __init__(
+        self, *, explain: Callable[[str], str] | None = None, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.findings: list[Finding] = []
+        self.explain = explain
+        self.detail_plain = ""
+
+    def compose(self) -> ComposeResult:
+        table: DataTable[Text | str] = DataTable(id="findings-table", cursor_type="row")
+        yield table
+        with VerticalScroll(id="finding-detail-scroll"):
+            yield Static("", id="finding-detail")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#findings-table", DataTable)
+        table.add_column("", key="sev")
+        table.add_column("Kind", key="kind")
+        table.add_column("Subject", key="subject")
+        table.add_column("Message", key="message")
+        self.show([], "")
+
+    def show(self, findings: Sequence[Finding], empty: str) -> None:
+        self.findings = sorted(findings, key=lambda f: (-Severity(f.severity).rank, f.kind))
+        table = self.query_one("#findings-table", DataTable)
+        table.clear()
+        for i, f in enumerate(self.findings):
+            sev = Text(str(f.severity), style=SEVERITY_STYLES.get(str(f.severity), ""))
+            table.add_row(sev, f.kind, mask_text(f.subject), mask_text(f.message), key=str(i))
+        if self.findings:
+            table.move_cursor(row=0)
+            self._detail(0)
+        else:
+            self.detail_plain = empty
+            self.query_one("#finding-detail", Static).update(Text(empty, style="dim"))
+
+    @on(DataTable.RowHighlighted, "#findings-table")
+    def _row(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._detail(event.cursor_row)
+
+    def _detail(self, index: int) -> None:
+        if not 0 <= index < len(self.findings):
+            return
+        f = self.findings[index]
+        head = Text.assemble(
+            (f"{f.severity} ", SEVERITY_STYLES.get(str(f.severity), "")),
+            (f.kind, "bold"),
+            f"  {mask_text(f.subject)}",
+        )
+        parts: list[Text] = [head, Text(mask_text(f.message))]
+        if f.evidence:
+            parts.append(Text("evidence", style="bold dim"))
+            parts += [Text(f"  {mask_text(e)}") for e in f.evidence]
+        if f.fix:
+            parts.append(Text.assemble(("fix ", "bold green"), mask_text(f.fix)))
+        if self.explain is not None:
+            text = self.explain(f.kind)
+            if text:
+                parts.append(Text(""))
+                parts.append(Text(text, style="dim"))
+        self.detail_plain = "\n".join(p.plain for p in parts)
+        self.query_one("#finding-detail", Static).update(Group(*parts))

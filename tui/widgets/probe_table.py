@@ -1,0 +1,86 @@
+"""The Probes tab: one row per question (DNS, discovery, TCP and HTTP per instance, handshakes).
+
+Rows are keyed by the result's key and updated in place, so watching re-probes without the
+table jumping; each row keeps its latency history for the trend column.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from pnet.probes.result import ProbeResult
+from pnet.tui.status import sparkline
+from rich.text import Text
+from textual.widgets import DataTable
+
+from pnet.secrets import mask_text
+
+HISTORY = 16
+COLUMNS = (
+    ("mark", ""),
+    ("kind", "Probe"),
+    ("outcome", "Outcome"),
+    ("ms", "ms"),
+    ("trend", "Trend"),
+    ("target", "Target"),
+    ("detail", "Detail"),
+)
+KIND_ORDER = {"dns": 0, "discovery": 1, "tcp": 2, "http": 3, "redis": 3, "postgres": 3}
+
+
+def row_key(result: ProbeResult) -> str:
+    return result.key or f"{result.kind}:{result.target}"
+
+
+class ProbeTable(DataTable[Text | str]):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.results: dict[str, ProbeResult] = {}
+        self.history: dict[str, deque[float]] = {}
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    def reset(self, results: list[ProbeResult] | None = None) -> None:
+        self.clear()
+        self.results.clear()
+        self.history.clear()
+        for r in results or []:
+            self.land(r)
+
+    def restore(self, results: dict[str, ProbeResult], history: dict[str, deque[float]]) -> None:
+        self.clear()
+        self.results = {}
+        self.history = {k: deque(v, maxlen=HISTORY) for k, v in history.items()}
+        for r in results.values():
+            self._put(r)
+
+    def land(self, result: ProbeResult) -> None:
+        key = row_key(result)
+        self.history.setdefault(key, deque(maxlen=HISTORY)).append(result.elapsed_ms)
+        self._put(result)
+
+    def _put(self, result: ProbeResult) -> None:
+        key = row_key(result)
+        cells = self._cells(result, key)
+        if key in self.results:
+            for (col, _), value in zip(COLUMNS, cells, strict=True):
+                self.update_cell(key, col, value)
+        else:
+            self.add_row(*cells, key=key)
+        self.results[key] = result
+
+    def _cells(self, r: ProbeResult, key: str) -> list[Text | str]:
+        good = r.ok
+        style = "bold green" if good else "bold red"
+        mark = Text("✔" if good else "✘", style=style)
+        outcome = Text(str(r.outcome), style="green" if good else "red")
+        ms = Text(f"{r.elapsed_ms:.0f}", justify="right")
+        trend = Text(sparkline(self.history.get(key, ())), style="cyan")
+        detail = mask_text(r.detail)
+        return [mark, r.kind, outcome, ms, trend, mask_text(r.target), detail]
+
+    @property
+    def failed(self) -> list[ProbeResult]:
+        return [r for r in self.results.values() if not r.ok]

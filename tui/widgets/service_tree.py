@@ -1,0 +1,147 @@
+"""The workspace tree: regions (Railway: environments) -> services, with their marks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pnet.tui.status import TYPE_MARKS, Status, address, receive_mark
+from rich.text import Text
+from textual import on
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from pnet.model import Platform, Service, Workspace
+
+ADDRESS_WIDTH = 20
+
+
+class ServiceTree(Tree[Service | None]):
+    """Services grouped by the private network they belong to."""
+
+    @dataclass
+    class Chosen(Message):
+        """The highlighted service changed."""
+
+        tree: ServiceTree
+        service: Service
+
+        @property
+        def control(self) -> ServiceTree:
+            return self.tree
+
+    def __init__(self, workspace: Workspace, *, id: str | None = None) -> None:
+        title = workspace.project or workspace.name
+        super().__init__(f"{title} ({workspace.platform})", id=id)
+        self.workspace = workspace
+        self.statuses: dict[str, Status] = {}
+        self.filter_text = ""
+        self.compact = False
+        self.show_root = False
+        self.guide_depth = 2
+        self._by_name: dict[str, TreeNode[Service | None]] = {}
+
+    def on_mount(self) -> None:
+        self.rebuild()
+        self.call_after_refresh(self._first)
+
+    def _first(self) -> None:
+        node = self.cursor_node
+        if (node is None or node.data is None) and self._by_name:
+            self.move_cursor(next(iter(self._by_name.values())))
+
+    def matches(self, service: Service) -> bool:
+        text = self.filter_text.strip().lower()
+        if not text:
+            return True
+        status = self.statuses.get(service.name, Status.UNKNOWN)
+        hay = [
+            service.name,
+            service.kind.value,
+            TYPE_MARKS[service.kind],
+            service.type.label,
+            str(status),
+            service.host or "",
+            service.location or "",
+        ]
+        words = text.split()
+        return all(any(w in h.lower() for h in hay) for w in words)
+
+    def rebuild(self) -> None:
+        selected = self.cursor_node.data if self.cursor_node is not None else None
+        self.clear()
+        self._by_name.clear()
+        group_word = "environment" if self.workspace.platform is Platform.RAILWAY else "region"
+        for group, services in self.workspace.groups():
+            shown = [s for s in services if self.matches(s)]
+            if not shown:
+                continue
+            label = Text(group, style="bold")
+            if group == "global":
+                label.append(" · no region, not on a private network", style="dim")
+            else:
+                label.append(f" · {group_word}, {len(services)} services", style="dim")
+            branch = self.root.add(label, data=None, expand=True)
+            for svc in shown:
+                node = branch.add_leaf(self.label_for(svc), data=svc)
+                self._by_name[svc.name] = node
+        if selected is not None and selected.name in self._by_name:
+            self.move_cursor(self._by_name[selected.name])
+        elif self._by_name:
+            self.move_cursor(next(iter(self._by_name.values())))
+
+    def label_for(self, svc: Service) -> Text:
+        status = self.statuses.get(svc.name, Status.UNKNOWN)
+        longest = max((len(s.name) for s in self.workspace.services), default=8)
+        width = min(longest, 12 if self.compact else 15)
+        text = Text.assemble(
+            (status.mark, status.style),
+            " ",
+            (svc.name.ljust(width)[:width], "bold" if svc.type.receives else ""),
+            " ",
+            (TYPE_MARKS[svc.kind].ljust(7), "cyan"),
+            (receive_mark(svc), "green" if svc.type.receives else "dim"),
+        )
+        if not self.compact:
+            addr = address(svc) or "no internal address"
+            if len(addr) > ADDRESS_WIDTH:
+                addr = addr[: ADDRESS_WIDTH - 1] + "…"
+            text.append(" ")
+            text.append(addr, "" if svc.type.receives else "dim italic")
+        return text
+
+    def set_status(self, name: str, status: Status) -> None:
+        self.statuses[name] = status
+        node = self._by_name.get(name)
+        svc = self.workspace.service(name)
+        if node is not None and svc is not None:
+            node.set_label(self.label_for(svc))
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.rebuild()
+
+    def set_compact(self, compact: bool) -> None:
+        if compact != self.compact:
+            self.compact = compact
+            for name, node in self._by_name.items():
+                svc = self.workspace.service(name)
+                if svc is not None:
+                    node.set_label(self.label_for(svc))
+
+    def select_service(self, name: str) -> bool:
+        node = self._by_name.get(name)
+        if node is None:
+            return False
+        self.move_cursor(node)
+        return True
+
+    @property
+    def visible_services(self) -> list[Service]:
+        return [n.data for n in self._by_name.values() if n.data is not None]
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[Service | None]) -> None:
+        event.stop()
+        if event.node.data is not None:
+            self.post_message(self.Chosen(self, event.node.data))
