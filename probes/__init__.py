@@ -6,6 +6,8 @@ Nothing here imports the TUI, Textual, or the core above (diagnosis, sources, la
 from .discovery import discover
 from .dns import resolve
 from .http import get
+from .postgres import hello
+from .redis import ping
 from .result import Outcome, ProbeResult
 from .tcp import connect
 
@@ -15,5 +17,7 @@ __all__ = [
     "connect",
     "discover",
     "get",
+    "hello",
+    "ping",
     "resolve",
 ]

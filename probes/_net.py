@@ -163,10 +163,27 @@ async def open_stream(
     try:
         async with asyncio.timeout(clock.remaining):
             await writer.start_tls(tls, server_hostname=server_hostname or None)
+    except (OSError, TimeoutError, ssl.SSLError, EOFError) as exc:
+        writer.transport.abort()
+        raise TlsFailure(exc, clock.timeout) from exc
     except BaseException:
-        await close_writer(writer)
+        writer.transport.abort()
         raise
     return reader, writer
+
+
+class TlsFailure(Exception):
+    """The TCP connection worked, the TLS handshake did not."""
+
+    def __init__(self, cause: BaseException, timeout: float) -> None:
+        if isinstance(cause, TimeoutError):
+            text = f"the TLS handshake did not finish within {timeout:g} s"
+        elif isinstance(cause, ConnectionResetError | EOFError | BrokenPipeError):
+            text = "the server closed the connection during the TLS handshake (no TLS there?)"
+        else:
+            text = f"TLS handshake failed: {describe_exception(cause)}"
+        super().__init__(text)
+        self.cause = cause
 
 
 async def close_writer(writer: asyncio.StreamWriter) -> None:

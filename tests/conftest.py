@@ -6,6 +6,7 @@ session. See tests/servers.py for what each serves.
 - `redis_server`: redis-server without auth (tests.servers.Redis)
 - `redis_auth_server`: redis-server with requirepass `redis-secret` and an ACL user
   `alice` / `alice-secret`
+- `redis_tls_server`: redis-server speaking only TLS (the `tls_cert` certificate), no auth
 - `tls_cert`: a self-signed certificate for localhost, api.test, 127.0.0.1 (tests.servers.TlsCert)
 - `postgres_server`: PostgreSQL, ssl=off; `postgres_tls_server`: the same cluster with
   ssl=on (tests.servers.Postgres: users trusted / scram / md5user / clear, PG_PASSWORDS)
@@ -47,6 +48,16 @@ def redis_auth_server() -> Iterator[servers.Redis]:
         server = servers.start_redis(password=REDIS_PASSWORD, users=REDIS_USERS)
     except (FileNotFoundError, servers.ServerError) as exc:
         _skip_missing("redis-server", exc)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_tls_server(tls_cert: servers.TlsCert) -> Iterator[servers.Redis]:
+    try:
+        server = servers.start_redis(tls=tls_cert)
+    except (FileNotFoundError, servers.ServerError) as exc:
+        _skip_missing("redis-server with TLS", exc)
     yield server
     server.stop()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -28,6 +29,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 LOOPBACK = "127.0.0.1"
 
@@ -88,10 +90,11 @@ class Process:
 
     proc: subprocess.Popen[bytes]
     folder: Path | None = None
+    stop_signal: int = signal.SIGTERM
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(self.stop_signal)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -122,7 +125,12 @@ class Redis:
         self.process.stop()
 
 
-def start_redis(password: str | None = None, users: dict[str, str] | None = None) -> Redis:
+def start_redis(
+    password: str | None = None,
+    users: dict[str, str] | None = None,
+    tls: TlsCert | None = None,
+) -> Redis:
+    """Start redis-server on a free loopback port (TLS only, with the cert, when given one)."""
     binary = which("redis-server")
     if binary is None:
         raise FileNotFoundError("redis-server")
@@ -145,6 +153,10 @@ def start_redis(password: str | None = None, users: dict[str, str] | None = None
         "--logfile",
         str(folder / "redis.log"),
     ]
+    if tls is not None:
+        args[1:3] = ["--port", "0", "--tls-port", str(port)]
+        args += ["--tls-cert-file", str(tls.cert), "--tls-key-file", str(tls.key)]
+        args += ["--tls-ca-cert-file", str(tls.cert), "--tls-auth-clients", "no"]
     if password is not None:
         args += ["--requirepass", password]
     for user, pw in (users or {}).items():
@@ -212,10 +224,12 @@ def _pg_user() -> str:
     raise ServerError("no non-root user to run PostgreSQL as")
 
 
-def _as_user(user: str, args: Sequence[str]) -> list[str]:
+def _run_as(user: str) -> dict[str, Any]:
+    """Popen keywords that run a child as user (PostgreSQL refuses to run as root)."""
     if os.geteuid() != 0:
-        return list(args)
-    return ["runuser", "-u", user, "--", *args]
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
 def init_postgres_template(cert: TlsCert | None = None) -> Path:
@@ -231,16 +245,20 @@ def init_postgres_template(cert: TlsCert | None = None) -> Path:
     if os.geteuid() == 0:
         shutil.chown(root, user)
     subprocess.run(
-        _as_user(user, [initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"]),
+        [initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
         check=True,
         capture_output=True,
+        cwd=root,
+        **_run_as(user),
     )
     (data / "pg_hba.conf").write_text(_PG_HBA)
     subprocess.run(
-        _as_user(user, [postgres, "--single", "-D", str(data), "postgres"]),
+        [postgres, "--single", "-D", str(data), "postgres"],
         input=_PG_SETUP.encode(),
         check=True,
         capture_output=True,
+        cwd=root,
+        **_run_as(user),
     )
     return root
 
@@ -273,29 +291,27 @@ def start_postgres(template: Path, *, tls: TlsCert | None = None) -> Postgres:
         for path in [root, *root.rglob("*")]:
             shutil.chown(path, user)
     port = free_port()
-    args = _as_user(
-        user,
-        [
-            postgres,
-            "-D",
-            str(data),
-            "-p",
-            str(port),
-            "-k",
-            str(root),
-            "-c",
-            f"listen_addresses={LOOPBACK}",
-            "-c",
-            "fsync=off",
-            "-c",
-            "max_connections=40",
-            *settings,
-        ],
-    )
+    args = [
+        postgres,
+        "-D",
+        str(data),
+        "-p",
+        str(port),
+        "-k",
+        str(root),
+        "-c",
+        f"listen_addresses={LOOPBACK}",
+        "-c",
+        "fsync=off",
+        "-c",
+        "max_connections=40",
+        *settings,
+    ]
     log = (root / "server.log").open("wb")
-    proc = subprocess.Popen(args, stdout=log, stderr=log)
+    proc = subprocess.Popen(args, stdout=log, stderr=log, cwd=root, **_run_as(user))
     log.close()
-    process = Process(proc, root)
+    # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to leave
+    process = Process(proc, root, signal.SIGINT)
     try:
         wait_tcp(LOOPBACK, port, proc)
     except BaseException:
