@@ -42,6 +42,9 @@ class Seq(list[Any]):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     pass
 
@@ -51,17 +54,24 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
     out.line = node.start_mark.line + 1
     out.key_lines = {}
     out.scalars = {}
+    # Keys written in this mapping may not repeat; keys brought in by a `<<` merge are
+    # overridden by the ones written here, as YAML's merge rule says.
+    explicit = {id(k) for k, _ in node.value if k.tag != MERGE_TAG}
     loader.flatten_mapping(node)
+    written: set[str] = set()
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
             key = str(key).lower() if isinstance(key, bool) else str(key)
-        if key in out:
+        here = id(key_node) in explicit
+        if key in written and here:
             raise InputError(
                 f"duplicate key {key!r} (first on line {out.key_lines[key]})",
                 line=key_node.start_mark.line + 1,
             )
         out[key] = loader.construct_object(value_node, deep=True)
+        if here:
+            written.add(key)
         out.key_lines[key] = key_node.start_mark.line + 1
         if isinstance(value_node, yaml.ScalarNode):
             out.scalars[key] = value_node.value

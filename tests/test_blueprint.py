@@ -582,3 +582,28 @@ def test_env_group_sync_false_is_ignored_with_a_note() -> None:
     a = svc(ws, "a")
     assert a.env_var("S") is None and var(a, "T").value == "t"
     assert any("sync: false" in n for n in ws.notes)
+
+
+def test_yaml_anchors_and_merge_keys() -> None:
+    ws = load(
+        """
+        services:
+          - &api
+            type: web
+            name: api
+            runtime: python
+            region: frankfurt
+            envVars: &env
+              - {key: A, value: yes}
+          - <<: *api
+            name: api-canary
+            plan: standard
+          - {type: worker, name: w, runtime: python, envVars: *env}
+        """
+    )
+    canary = svc(ws, "api-canary")
+    assert (canary.region, canary.plan) == ("frankfurt", "standard")
+    assert var(svc(ws, "w"), "A").value == "yes"
+    assert error_of("services:\n  - &a {type: web, name: x, runtime: go, name: y}\n").startswith(
+        "render.yaml:2: duplicate key 'name'"
+    )

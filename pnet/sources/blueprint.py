@@ -749,7 +749,7 @@ class _Parser:
                 ref,
                 "type",
             )
-        r.choice(ref, "type", rwhat, (*SERVICE_TYPES, "static"))
+        r.choice(ref, "type", rwhat, SERVICE_TYPES)
         has_prop, has_key = "property" in ref, "envVarKey" in ref
         if has_prop == has_key:
             r.fail(
