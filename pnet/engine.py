@@ -198,28 +198,37 @@ def _probe_json(r: ProbeResult) -> dict[str, Any]:
 
 @dataclass
 class _Names:
-    """DNS answers, asked once per (host, nameserver) whoever needs them first."""
+    """Answers shared by several jobs, asked once whoever needs them first.
+
+    DNS per (host, nameserver), and each target's TCP connection per address family (its
+    HTTP and handshake jobs go only where a connection was accepted).
+    """
 
     options: Options
-    tasks: dict[tuple[str, tuple[str, int] | None], asyncio.Task[ProbeResult]] = field(
-        default_factory=dict
-    )
+    tasks: dict[Any, asyncio.Task[ProbeResult]] = field(default_factory=dict)
 
-    async def resolve(self, host: str, nameserver: tuple[str, int] | None) -> ProbeResult:
-        key = (host, nameserver)
+    async def once(
+        self, key: Any, make: Callable[[], Awaitable[ProbeResult]]
+    ) -> ProbeResult:
         task = self.tasks.get(key)
         if task is None:
-            from pnet.probes import dns
-
-            task = asyncio.ensure_future(
-                dns.resolve(host, nameserver=nameserver, timeout=self.options.dns_timeout)
-            )
+            task = asyncio.ensure_future(make())
             self.tasks[key] = task
         return await asyncio.shield(task)
 
-    def cancel(self) -> None:
+    async def resolve(self, host: str, nameserver: tuple[str, int] | None) -> ProbeResult:
+        from pnet.probes import dns
+
+        return await self.once(
+            ("dns", host, nameserver),
+            lambda: dns.resolve(host, nameserver=nameserver, timeout=self.options.dns_timeout),
+        )
+
+    async def close(self) -> None:
         for task in self.tasks.values():
             task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks.values(), return_exceptions=True)
 
 
 def _nameserver(options: Options, source: Service | None) -> tuple[str, int] | None:
@@ -374,17 +383,40 @@ def _jobs(
     out.append(dns_job())
     if "discovery" in kinds and svc is not None and svc.discovery_host:
         out.append(_discovery_job(subject, svc, port, ns, options))
+    connections: list[Callable[[], Awaitable[ProbeResult]]] = []
     if "tcp" in kinds:
         for family in _families(workspace, svc):
-            out.append(_tcp_job(subject, host, port, family, resolved, options))
-    address_family: int | None = 6 if _families(workspace, svc) == [6] else None
+            job, connected = _tcp_job(subject, host, port, family, resolved, options, names)
+            out.append(job)
+            connections.append(connected)
+
+    async def accepted() -> tuple[str | None, ProbeResult | None]:
+        """The first address that accepted a connection, else the failure to report."""
+        first: ProbeResult | None = None
+        for connected in connections:
+            r = await connected()
+            if r.ok:
+                return str(r.evidence.get("address") or ""), None
+            first = first or r
+        return None, first
+
     if "http" in kinds:
-        out.append(_http_job(subject, target, svc, address_family, resolved, options))
+        out.append(_http_job(subject, target, svc, accepted, options))
     if "redis" in kinds:
-        out.append(_redis_job(subject, target, address_family, resolved, options))
+        out.append(_redis_job(subject, target, accepted, options))
     if "postgres" in kinds:
-        out.append(_postgres_job(subject, target, svc, address_family, resolved, options))
+        out.append(_postgres_job(subject, target, svc, accepted, options))
     return out
+
+
+Accepted = Callable[[], Awaitable[tuple[str | None, ProbeResult | None]]]
+
+
+def _not_connected(kind: str, shown: str, failure: ProbeResult | None, key: str) -> ProbeResult:
+    if failure is None:
+        return _skipped(kind, shown, "no address to connect to", Outcome.ERROR, key)
+    why = "no connection" if failure.evidence.get("skipped") else f"TCP {failure.outcome}"
+    return _skipped(kind, shown, why, failure.outcome, key)
 
 
 def _rekey(r: ProbeResult, key: str) -> ProbeResult:
@@ -404,11 +436,12 @@ def _tcp_job(
     family: int | None,
     resolved: Callable[[], Awaitable[ProbeResult]],
     options: Options,
-) -> Job:
+    names: _Names,
+) -> tuple[Job, Callable[[], Awaitable[ProbeResult]]]:
     suffix = f"tcp{family}" if family else "tcp"
     key = f"{subject}|{suffix}"
 
-    async def run() -> ProbeResult:
+    async def connect() -> ProbeResult:
         from pnet.probes import tcp
 
         d = await resolved()
@@ -423,7 +456,13 @@ def _tcp_job(
         r = await tcp.connect(address, port, timeout=options.tcp_timeout)
         return _rekey(r, key)
 
-    return Job(key, run, options.dns_timeout + options.tcp_timeout + 0.5, "tcp", f"{host}:{port}")
+    async def connected() -> ProbeResult:
+        return await names.once(("tcp", key), connect)
+
+    job = Job(
+        key, connected, options.dns_timeout + options.tcp_timeout + 0.5, "tcp", f"{host}:{port}"
+    )
+    return job, connected
 
 
 def _discovery_job(
@@ -470,31 +509,29 @@ def _http_job(
     subject: str,
     target: Target,
     svc: Service | None,
-    family: int | None,
-    resolved: Callable[[], Awaitable[ProbeResult]],
+    accepted: Accepted,
     options: Options,
 ) -> Job:
     key = f"{subject}|http"
     url = _health_url(target, svc, target.host)
+    budget = options.dns_timeout + options.tcp_timeout + options.http_timeout + 0.5
 
     async def run() -> ProbeResult:
         from pnet.probes import http
 
-        d = await resolved()
-        if not d.ok:
-            return _skipped("http", url, f"{target.host} did not resolve", d.outcome, key)
-        address = _pick(d, family) or _pick(d, None)
+        address, failure = await accepted()
+        if not address:
+            return _not_connected("http", url, failure, key)
         r = await http.get(url, address=address, timeout=options.http_timeout, max_redirects=5)
         return _rekey(r, key)
 
-    return Job(key, run, options.dns_timeout + options.http_timeout + 0.5, "http", url)
+    return Job(key, run, budget, "http", url)
 
 
 def _redis_job(
     subject: str,
     target: Target,
-    family: int | None,
-    resolved: Callable[[], Awaitable[ProbeResult]],
+    accepted: Accepted,
     options: Options,
 ) -> Job:
     key = f"{subject}|redis"
@@ -504,10 +541,9 @@ def _redis_job(
     async def run() -> ProbeResult:
         from pnet.probes import redis
 
-        d = await resolved()
-        if not d.ok:
-            return _skipped("redis", shown, f"{target.host} did not resolve", d.outcome, key)
-        address = _pick(d, family) or _pick(d, None) or target.host
+        address, failure = await accepted()
+        if not address:
+            return _not_connected("redis", shown, failure, key)
         r = await redis.ping(
             address,
             target.port or 6379,
@@ -518,15 +554,14 @@ def _redis_job(
         )
         return _rekey(r, key)
 
-    return Job(key, run, options.dns_timeout + options.tcp_timeout + 0.5, "redis", shown)
+    return Job(key, run, options.dns_timeout + 2 * options.tcp_timeout + 0.5, "redis", shown)
 
 
 def _postgres_job(
     subject: str,
     target: Target,
     svc: Service | None,
-    family: int | None,
-    resolved: Callable[[], Awaitable[ProbeResult]],
+    accepted: Accepted,
     options: Options,
 ) -> Job:
     key = f"{subject}|postgres"
@@ -540,10 +575,9 @@ def _postgres_job(
     async def run() -> ProbeResult:
         from pnet.probes import postgres
 
-        d = await resolved()
-        if not d.ok:
-            return _skipped("postgres", shown, f"{target.host} did not resolve", d.outcome, key)
-        address = _pick(d, family) or _pick(d, None) or target.host
+        address, failure = await accepted()
+        if not address:
+            return _not_connected("postgres", shown, failure, key)
         r = await postgres.hello(
             address,
             target.port or 5432,
@@ -555,7 +589,7 @@ def _postgres_job(
         )
         return _rekey(r, key)
 
-    return Job(key, run, options.dns_timeout + options.tcp_timeout + 0.5, "postgres", shown)
+    return Job(key, run, options.dns_timeout + 2 * options.tcp_timeout + 0.5, "postgres", shown)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,6 +726,10 @@ async def stream(
     listeners: Sequence[Any] | None = None,
 ) -> AsyncIterator[Event]:
     """Yield each probe result as it lands (ProbeEvent), then the report (ReportEvent)."""
+    if not options.offline:
+        from pnet.probes import discovery, dns, http, postgres, redis, tcp
+
+        del discovery, dns, http, postgres, redis, tcp
     started = time.perf_counter()
     names = _Names(options)
     jobs = plan(workspace, source, targets, options, names=names)
@@ -707,9 +745,7 @@ async def stream(
             elapsed[subject] = (time.perf_counter() - started) * 1000.0
             yield ProbeEvent(subject, result)
     finally:
-        names.cancel()
-        if names.tasks:
-            await asyncio.gather(*names.tasks.values(), return_exceptions=True)
+        await names.close()
     report = _build_report(
         workspace,
         source,

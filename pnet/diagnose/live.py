@@ -106,7 +106,8 @@ def target_findings(
     if tcps:
         failed = [r for r in tcps if not r.ok]
         if failed and len(failed) == len(tcps):
-            out = _connect_failed(ctx, t, svc, failed, inst, out)
+            resolved = _resolved(dns)
+            out = _connect_failed(ctx, t, svc, failed, inst, resolved, out)
         elif failed:
             out = _family_failed(ctx, t, svc, tcps, out)
     if (
@@ -238,10 +239,11 @@ def _connect_failed(
     svc: Service | None,
     failed: Sequence[ProbeResult],
     inst: Instances | None,
+    resolved: frozenset[str],
     out: list[Finding],
 ) -> list[Finding]:
     ev = [f"TCP: {r.detail or f'{r.target}: {r.outcome}'}" for r in failed]
-    bind = _listener_cause(ctx, t, svc, failed)
+    bind = _listener_cause(ctx, t, svc, failed, resolved)
     if bind is not None:
         out = [f for f in out if f.kind not in SYMPTOMS]
         out.append(bind)
@@ -332,9 +334,26 @@ def _listener_family(listener: Any) -> int:
     return family_of(str(getattr(listener, "address", "")), getattr(listener, "family", None))
 
 
+def _resolved(dns: ProbeResult | None) -> frozenset[str]:
+    if dns is None:
+        return frozenset()
+    return frozenset(
+        str(a) for a in [*(dns.evidence.get("a") or []), *(dns.evidence.get("aaaa") or [])]
+    )
+
+
 def _listener_cause(
-    ctx: Context, t: Target, svc: Service | None, failed: Sequence[ProbeResult]
+    ctx: Context,
+    t: Target,
+    svc: Service | None,
+    failed: Sequence[ProbeResult],
+    resolved: frozenset[str] = frozenset(),
 ) -> Finding | None:
+    """A refused connection explained by a local listener on that port (same machine).
+
+    A listener on one of the addresses the name resolves to is the instance's own address
+    (the lab serves IPv6 instances on ::1), not a loopback-only bind.
+    """
     if ctx.listeners is None or svc is None:
         return None
     for r in failed:
@@ -351,7 +370,8 @@ def _listener_cause(
         fam = family_of(address, r.evidence.get("family"))
         shown = ", ".join(sorted({_show(li) for li in cands}))
         ev = [f"TCP: {r.detail or f'{address}: refused'}", f"listening: {shown}"]
-        if all(str(getattr(li, "address", "")) in CANONICAL_LOOPBACK for li in cands):
+        loopback = CANONICAL_LOOPBACK - resolved
+        if all(str(getattr(li, "address", "")) in loopback for li in cands):
             return _loopback_bind(ctx, t.subject, svc, port, ev)
         if fam == 6 and all(_listener_family(li) == 4 for li in cands):
             return _ipv4_only_bind(ctx, t.subject, svc, port, ev)
@@ -532,8 +552,11 @@ def _http(
         if t.is_tls:
             out = [f for f in out if f.kind != "tls-on-private"]
         return out
-    if _has(out, CAUSES - {"client-side-private-url"}):
-        return [_with_evidence(f, [ev]) if f.kind in CAUSES else f for f in out]
+    if _has(out, (CAUSES - {"client-side-private-url"}) | {"refused", "unreachable"}):
+        return [
+            _with_evidence(f, [ev]) if f.kind in CAUSES | {"refused", "unreachable"} else f
+            for f in out
+        ]
     if r.outcome is Outcome.HTTP_STATUS:
         status = int(r.evidence.get("status") or 0)
         health = svc.health_path if svc else None

@@ -359,6 +359,8 @@ def _public(ctx: Context, t: Target, src: Service | None, svc: Service) -> list[
     """A public URL of a service: right from outside, wrong from the same private network."""
     if src is None or not same_network(src, svc):
         return []
+    if (t.key and is_browser_key(t.key)) or src.kind is Kind.STATIC:
+        return []
     if not (svc.type.receives and svc.type.has_internal_address) or not src.type.sends:
         return []
     url = right_url(svc, t)
