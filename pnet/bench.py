@@ -120,6 +120,9 @@ class LabProcess:
                     m = NETWORK_LINE.match(line.strip())
                     if m:
                         self._networks[m.group(1)] = (m.group(2), int(m.group(3)))
+                if self.plan.networks:
+                    first = self._networks[self.plan.networks[0].name][0]
+                    self.plan = plan(self._workspace, first_network=int(first.split(".")[1]))
         except BaseException:
             await self._stop()
             raise

@@ -37,7 +37,9 @@ from types import TracebackType
 
 from pnet.lab.dns import DnsServer
 from pnet.lab.network import (
+    MAX_NETWORKS,
     V4_LOOPBACK,
+    V6_LOOPBACK,
     Instance,
     LabError,
     Plan,
@@ -156,8 +158,10 @@ class Lab:
             raise
 
     async def _start(self) -> None:
+        count = len(self.plan.networks)
+        self._raise_file_limit(len(self.plan.listeners()) + 2 * count + 2)
+        sockets = self._claim_block()
         listeners = self.plan.listeners()
-        self._raise_file_limit(len(listeners) + 2 * len(self.plan.networks) + 2)
         tls_context = await self._tls_context(listeners)
         self._dns = DnsServer(self.plan.all_zone(), V4_LOOPBACK, self.dns_port)
         try:
@@ -176,22 +180,17 @@ class Lab:
                 await server.start()
             self._network_dns[net.name] = server
         blackholes: list[tuple[Served, socket.socket]] = []
-        for spec in listeners:
+        for spec, sock in sockets:
             svc = self._service(spec.service)
-            try:
-                sock = _listening_socket(spec.address, spec.port)
-            except OSError as exc:
-                self._mark(spec, f"cannot listen on {spec.endpoint}: {_reason(exc)}")
-                continue
             if spec.protocol == "blackhole":
                 sock.listen(0)
-                self._raw.append(sock)
                 blackholes.append((spec, sock))
                 continue
             handler = handler_for(spec.protocol)
             assert handler is not None
             peer = self._peer(svc, spec, tls_context)
             whole_tls = tls_context if spec.tls and spec.protocol not in _STARTTLS else None
+            self._raw.remove(sock)
             try:
                 listener = await asyncio.start_server(
                     self._client(peer, handler),
@@ -213,6 +212,72 @@ class Lab:
                         f"{spec.service}: the blackhole on {spec.endpoint} still accepts "
                         "connections on this kernel; connects will not time out"
                     )
+
+    def _claim_block(self) -> list[tuple[Served, socket.socket]]:
+        """Bind every listener, in the first block of 127.N networks no other lab serves.
+
+        Each network is claimed by a socket on `127.N.0.1:CLAIM_PORT` (never an instance
+        address); a claim or an instance address already in use moves the lab to the next
+        block. The sockets are bound, not yet listening.
+        """
+        count = len(self.plan.networks)
+        extra = self.notes[len(self.plan.notes) :]
+        for attempt in range(MAX_NETWORKS):
+            first = 1 + attempt * max(count, 1)
+            if first + count - 1 > MAX_NETWORKS:
+                break
+            candidate = self.plan if first == 1 else plan(self.workspace, first_network=first)
+            bound = self._try_block(candidate)
+            if bound is not None:
+                if candidate is not self.plan:
+                    self.plan = candidate
+                    self._served = list(candidate.served)
+                    self.notes = [*candidate.notes, *extra]
+                    self.notes.append(
+                        "another lab serves 127.1.0.0/16 and the next blocks; this lab's "
+                        f"networks start at 127.{first}.0.0/16"
+                    )
+                for spec, why in bound[1]:
+                    self._mark(spec, why)
+                return bound[0]
+        raise LabError("every 127.N.0.0 block is in use by other labs on this machine")
+
+    def _try_block(
+        self, candidate: Plan
+    ) -> tuple[list[tuple[Served, socket.socket]], list[tuple[Served, str]]] | None:
+        claims: list[socket.socket] = []
+        bound: list[tuple[Served, socket.socket]] = []
+        failed: list[tuple[Served, str]] = []
+
+        def release() -> None:
+            for sock in claims + [s for _, s in bound]:
+                sock.close()
+
+        try:
+            for net in candidate.networks:
+                claim_address = net.dns_address.rsplit(".", 1)[0] + ".1"
+                try:
+                    claims.append(_listening_socket(claim_address, CLAIM_PORT, reuse=False))
+                except OSError as exc:
+                    if exc.errno == errno.EADDRINUSE:
+                        release()
+                        return None
+                    raise
+                claims[-1].listen(1)
+            for spec in candidate.listeners():
+                try:
+                    bound.append((spec, _listening_socket(spec.address, spec.port)))
+                except OSError as exc:
+                    if exc.errno == errno.EADDRINUSE and spec.address not in _SHARED:
+                        release()
+                        return None
+                    failed.append((spec, f"cannot listen on {spec.endpoint}: {_reason(exc)}"))
+        except BaseException:
+            release()
+            raise
+        self._raw.extend(claims)
+        self._raw.extend(sock for _, sock in bound)
+        return bound, failed
 
     def _mark(self, spec: Served, why: str) -> None:
         self.notes.append(f"{spec.service}: {why}")
@@ -340,14 +405,17 @@ class Lab:
 
 
 _STARTTLS = ("postgres",)
+_SHARED = (V4_LOOPBACK, V6_LOOPBACK)
+CLAIM_PORT = 53053
 _NO_TLS = ("tls-stall", "blackhole", "silent")
 
 
-def _listening_socket(address: str, port: int) -> socket.socket:
+def _listening_socket(address: str, port: int, *, reuse: bool = True) -> socket.socket:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((address, port))

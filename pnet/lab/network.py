@@ -6,7 +6,8 @@ without opening a socket.
 Addresses. Each private network (a Render region, a Railway environment) is numbered in
 fixture order from 1 and owns `127.N.0.0/16`: its nameserver answers on `127.N.0.53`, and its
 instances get `127.N.1.1`, `127.N.1.2`, ... in fixture order (the last octet runs 1..254).
-`127.0.0.1` and `127.0.0.53` are never an instance's address.
+`127.0.0.1` and `127.0.0.53` are never an instance's address. A lab that finds those blocks
+taken (another lab serves them) numbers its networks from the next free block instead.
 
 IPv6. Without root the only IPv6 loopback address is `::1`, so every instance reached over
 IPv6 answers on `[::1]:PORT`. The replicas of one service share that listener. When two
@@ -176,15 +177,17 @@ def ports_of(service: Service) -> tuple[int, ...]:
     return service.ports
 
 
-def plan(workspace: Workspace) -> Plan:
+def plan(workspace: Workspace, *, first_network: int = 1) -> Plan:
+    """The lab's plan; networks are numbered from `first_network` (127.N.0.0/16 each)."""
     notes: list[str] = []
     locations: list[str] = []
     for svc in workspace.services:
         if svc.location is not None and svc.location not in locations:
             locations.append(svc.location)
-    if len(locations) > MAX_NETWORKS:
+    if first_network < 1 or first_network + len(locations) - 1 > MAX_NETWORKS:
         raise LabError(
-            f"the lab serves at most {MAX_NETWORKS} networks, this workspace has {len(locations)}"
+            f"networks 127.{first_network}.0.0 to 127.{first_network + len(locations) - 1}.0.0 "
+            f"do not fit in 127.1.0.0 to 127.{MAX_NETWORKS}.0.0"
         )
     families = {}
     for loc in locations:
@@ -197,7 +200,7 @@ def plan(workspace: Workspace) -> Plan:
     for svc in workspace.services:
         if svc.location is None or not (has_dns(svc) or listens(svc)):
             continue
-        net_index = locations.index(svc.location) + 1
+        net_index = locations.index(svc.location) + first_network
         down = min(svc.lab.down if svc.lab else 0, svc.instances)
         v6 = V6_LOOPBACK if families[svc.location] is not Network.IPV4_ONLY else None
         mine = []
@@ -225,7 +228,7 @@ def plan(workspace: Workspace) -> Plan:
     served, v6_lost = _served(workspace, families, by_service, notes)
 
     networks = []
-    for index, loc in enumerate(locations, start=1):
+    for index, loc in enumerate(locations, start=first_network):
         zone: dict[str, Records] = {}
         names = []
         for svc in workspace.services:

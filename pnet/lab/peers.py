@@ -4,10 +4,12 @@ Well-behaved peers:
 - `http`: HTTP/1.1 with keep-alive. The health path answers 200 (or `lab.http_status`), `/`
   answers 200 with a small JSON naming the service and instance, other paths 404.
 - `postgres`: PostgreSQL's opening exchange (protocol 3.0): SSLRequest and GSSENCRequest
-  answered `N` (or `S` and a TLS handshake with `lab.tls`), then trust, or MD5 password
-  authentication when the service has a password (`password:` or `lab.auth`), checked, with
-  ErrorResponse 28P01 on a wrong one; then ParameterStatus, BackendKeyData, ReadyForQuery,
-  and simple queries `SELECT <integer>`, `SELECT version()` and the empty query.
+  answered `N` (or `S` and a TLS handshake with `lab.tls`), then trust, or password
+  authentication when the service has a password (`password:` or `lab.auth`): SCRAM-SHA-256
+  as Render's and Railway's PostgreSQL ask for it (MD5 with `Peer.pg_auth = "md5"`), checked,
+  with ErrorResponse 28P01 on a wrong one; a wrong user is 28P01 too, an unknown database
+  3D000; then ParameterStatus, BackendKeyData, ReadyForQuery, and simple queries
+  `SELECT <integer>`, `SELECT version()` and the empty query.
 - `redis`: RESP2: PING, ECHO, AUTH, HELLO 2, SELECT, CLIENT, INFO, GET/SET/DEL/EXISTS on a
   small in-memory store, QUIT; NOAUTH until AUTH when `lab.auth` is set.
 - `tcp`: a one-line banner, then reads until the client closes.
@@ -28,6 +30,7 @@ Every loop is bounded in count and time; `lab.delay_ms` delays each first byte.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -54,6 +57,7 @@ PG_MAX_MESSAGE = 1024 * 1024
 PG_MAX_MESSAGES = 10_000
 PG_IDLE_S = 60.0
 PG_VERSION = "16.4"
+SCRAM_ITERATIONS = 4096
 REDIS_MAX_COMMANDS = 100_000
 REDIS_MAX_ARGS = 1024
 REDIS_MAX_BULK = 512 * 1024
@@ -88,6 +92,8 @@ class Peer:
     database: str | None = None
     redis_auth: str | None = None
     tls: ssl.SSLContext | None = None
+    pg_auth: str = "scram-sha-256"
+    scram: ScramSecret | None = None
     store: dict[bytes, bytes] = field(default_factory=dict)
 
     def identity(self) -> dict[str, object]:
@@ -447,6 +453,98 @@ def pg_query_result(sql: str) -> bytes:
     )
 
 
+async def _pg_auth_md5(
+    password: str, user: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> bool:
+    salt = os.urandom(4)
+    writer.write(pg_message(b"R", struct.pack("!I", 5) + salt))
+    await writer.drain()
+    tag, payload = await _pg_read(reader)
+    given = payload.rstrip(b"\0").decode(errors="replace")
+    return tag == b"p" and hmac.compare_digest(given, pg_md5(password, user, salt))
+
+
+@dataclass(frozen=True)
+class ScramSecret:
+    """A password as PostgreSQL stores it for SCRAM-SHA-256: salt, iterations, two keys."""
+
+    salt: bytes
+    iterations: int
+    stored_key: bytes
+    server_key: bytes
+
+    @classmethod
+    def make(cls, password: str, salt: bytes, iterations: int = SCRAM_ITERATIONS) -> ScramSecret:
+        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+        client_key = hmac.digest(salted, b"Client Key", "sha256")
+        return cls(
+            salt,
+            iterations,
+            hashlib.sha256(client_key).digest(),
+            hmac.digest(salted, b"Server Key", "sha256"),
+        )
+
+
+def _scram_attributes(message: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in message.split(","):
+        key, sep, value = part.partition("=")
+        if sep and len(key) == 1:
+            out.setdefault(key, value)
+    return out
+
+
+async def _pg_auth_scram(
+    peer: Peer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> bool:
+    """SCRAM-SHA-256 (RFC 5802, 7677) as PostgreSQL does it, without channel binding."""
+    assert peer.password is not None
+    if peer.scram is None:
+        peer.scram = ScramSecret.make(peer.password, os.urandom(16))
+    secret = peer.scram
+    writer.write(pg_message(b"R", struct.pack("!I", 10) + b"SCRAM-SHA-256\0\0"))
+    await writer.drain()
+    tag, payload = await _pg_read(reader)
+    mechanism, _, rest = payload.partition(b"\0")
+    if tag != b"p" or mechanism != b"SCRAM-SHA-256" or len(rest) < 4:
+        return False
+    client_first = rest[4:].decode(errors="replace")
+    if not client_first.startswith(("n,", "y,")):
+        return False
+    gs2_end = client_first.index(",", 2) + 1 if client_first.count(",") >= 2 else 0
+    gs2, client_bare = client_first[:gs2_end], client_first[gs2_end:]
+    client_nonce = _scram_attributes(client_bare).get("r", "")
+    if not gs2 or not client_nonce:
+        return False
+    nonce = client_nonce + base64.b64encode(os.urandom(18)).decode()
+    server_first = f"r={nonce},s={base64.b64encode(secret.salt).decode()},i={secret.iterations}"
+    writer.write(pg_message(b"R", struct.pack("!I", 11) + server_first.encode()))
+    await writer.drain()
+    tag, payload = await _pg_read(reader)
+    if tag != b"p":
+        return False
+    client_final = payload.decode(errors="replace")
+    attrs = _scram_attributes(client_final)
+    without_proof, _, _ = client_final.rpartition(",p=")
+    if attrs.get("r") != nonce or attrs.get("c") != base64.b64encode(gs2.encode()).decode():
+        return False
+    try:
+        proof = base64.b64decode(attrs.get("p", ""), validate=True)
+    except ValueError:
+        return False
+    auth_message = f"{client_bare},{server_first},{without_proof}".encode()
+    signature = hmac.digest(secret.stored_key, auth_message, "sha256")
+    if len(proof) != len(signature):
+        return False
+    client_key = bytes(a ^ b for a, b in zip(proof, signature, strict=True))
+    if not hmac.compare_digest(hashlib.sha256(client_key).digest(), secret.stored_key):
+        return False
+    server_signature = hmac.digest(secret.server_key, auth_message, "sha256")
+    final = b"v=" + base64.b64encode(server_signature)
+    writer.write(pg_message(b"R", struct.pack("!I", 12) + final))
+    return True
+
+
 async def serve_postgres(
     peer: Peer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
@@ -489,13 +587,11 @@ async def serve_postgres(
         await writer.drain()
         return
     if peer.password is not None:
-        salt = os.urandom(4)
-        writer.write(pg_message(b"R", struct.pack("!I", 5) + salt))
-        await writer.drain()
-        tag, payload = await _pg_read(reader)
-        given = payload.rstrip(b"\0").decode(errors="replace")
-        expected = pg_md5(peer.password, user, salt)
-        if tag != b"p" or not hmac.compare_digest(given, expected):
+        if peer.pg_auth == "md5":
+            ok = await _pg_auth_md5(peer.password, user, reader, writer)
+        else:
+            ok = await _pg_auth_scram(peer, reader, writer)
+        if not ok:
             writer.write(pg_error("28P01", f'password authentication failed for user "{user}"'))
             await writer.drain()
             return
