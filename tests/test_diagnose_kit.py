@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pnet.probes.result import Outcome, ProbeResult
+
 from pnet import platforms
 from pnet.diagnose import Finding, diagnose
 from pnet.model import EnvironmentInfo, EnvVar, Kind, Network, Platform, Service, Workspace
-from pnet.probes.result import Outcome, ProbeResult
 from pnet.targets import Target, parse_target, targets_from_env
 
 

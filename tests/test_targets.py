@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pnet.model import EnvVar
 from pnet.targets import parse_target, service_targets, targets_from_env
-from tests.test_diagnose_kit import render_ws, rw, railway_ws, svc
+from tests.test_diagnose_kit import railway_ws, render_ws, rw, svc
 
 
 def _targets(env: dict[str, str | None], *others):
