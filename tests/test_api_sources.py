@@ -163,7 +163,7 @@ POSTGRES = [
         "version": "16",
         "ipAllowList": [{"cidrBlock": "0.0.0.0/0", "description": "everywhere"}],
         "highAvailabilityEnabled": False,
-        "readReplicas": [],
+        "readReplicas": [{"id": "dpg-d0a1b2c3d4e5f6g7h8i9-b", "name": "acme-db-replica"}],
         "diskSizeGB": 15,
         "owner": OWNER,
         "dashboardUrl": "https://dashboard.render.com/d/dpg-d0a1b2c3d4e5f6g7h8i9-a",
@@ -200,6 +200,23 @@ ENV_VARS = {
 }
 
 
+ENV_GROUP = {
+    "id": "evg-c1d2e3f4g5h6i7j8k9l0",
+    "name": "observability",
+    "ownerId": OWNER["id"],
+    "createdAt": "2026-05-01T10:00:00Z",
+    "updatedAt": "2026-11-01T10:00:00Z",
+    "serviceLinks": [
+        {"id": SERVICES[0]["id"], "name": "api", "type": "web_service"},
+        {"id": SERVICES[2]["id"], "name": "mailer", "type": "background_worker"},
+    ],
+}
+ENV_GROUP_VARS = [
+    {"key": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://otel-collector-z9y8:4318"},
+    {"key": "SEARCH_URL", "value": "http://search-old-0000:9200"},
+]
+
+
 def page(items: list[dict[str, Any]], key: str, request: httpx.Request) -> httpx.Response:
     """Render's cursor pagination: `[{cursor, <key>: {...}}]`, at most `limit` items."""
     limit = int(request.url.params.get("limit", "20"))
@@ -233,6 +250,12 @@ class RenderApi:
             return page(POSTGRES, "postgres", request)
         if path == "/v1/key-value":
             return page(KEY_VALUE, "keyValue", request)
+        if path == "/v1/env-groups":
+            return page([ENV_GROUP], "envGroup", request)
+        if path == f"/v1/env-groups/{ENV_GROUP['id']}":
+            return httpx.Response(
+                200, json={**ENV_GROUP, "envVars": ENV_GROUP_VARS, "secretFiles": []}
+            )
         for svc in SERVICES:
             if path == f"/v1/services/{svc['id']}/env-vars":
                 return page(ENV_VARS.get(svc["name"], []), "envVar", request)
@@ -264,7 +287,7 @@ async def test_render_api_workspace() -> None:
     assert (search.kind, search.ports, search.public_url) == (Kind.PSERV, (9200, 9300), None)
     mailer = by["mailer"]
     assert mailer.kind is Kind.WORKER and mailer.host is None and mailer.ports == ()
-    assert [v.key for v in mailer.env] == ["SMTP_HOST"]
+    assert [v.key for v in mailer.env] == ["OTEL_EXPORTER_OTLP_ENDPOINT", "SEARCH_URL", "SMTP_HOST"]
     assert by["nightly"].kind is Kind.CRON
     docs = by["docs"]
     assert docs.kind is Kind.STATIC and docs.region is None
@@ -280,6 +303,17 @@ async def test_render_api_workspace() -> None:
         "acme",
     )
     assert db.ip_allow_list == ("0.0.0.0/0",)
+    replica = by["acme-db-replica"]
+    assert (replica.kind, replica.host, replica.region) == (
+        Kind.POSTGRES,
+        "dpg-d0a1b2c3d4e5f6g7h8i9-b",
+        "oregon",
+    )
+    otel = api_svc.env_var("OTEL_EXPORTER_OTLP_ENDPOINT")
+    assert otel is not None and (otel.origin, otel.ref_service) == ("fromGroup", "observability")
+    search_url = api_svc.env_var("SEARCH_URL")
+    assert search_url is not None and search_url.value == "http://search-q1w2:9200"
+    assert mailer.env_var("OTEL_EXPORTER_OTLP_ENDPOINT") is not None
     cache = by["cache"]
     assert (cache.kind, cache.host, cache.ports, cache.ip_allow_list) == (
         Kind.KEYVALUE,
@@ -288,7 +322,11 @@ async def test_render_api_workspace() -> None:
         (),
     )
     assert any("legacy" in n and "suspended" in n for n in ws.notes)
-    lists = [r for r in double.requests if not r.url.path.endswith("/env-vars")]
+    lists = [
+        r
+        for r in double.requests
+        if not r.url.path.endswith("/env-vars") and not r.url.path.startswith("/v1/env-groups/")
+    ]
     assert all(r.url.params["limit"] == "100" for r in lists)
     assert all(r.url.params.get("ownerId") == OWNER["id"] for r in lists[1:])
     env_paths = {r.url.path for r in double.requests if r.url.path.endswith("/env-vars")}

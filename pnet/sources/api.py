@@ -236,10 +236,14 @@ class _RenderReader:
         owner = self._pick_owner(owners, workspace)
         owner_id = str(owner.get("id", ""))
         scope = {"ownerId": owner_id} if owner_id else {}
-        services, databases, stores = await asyncio.gather(
+        services, databases, stores, groups = await asyncio.gather(
             self._list("/services", "service", {**scope, "includePreviews": "false"}),
             self._list("/postgres", "postgres", scope),
             self._list("/key-value", "keyValue", scope),
+            self._list("/env-groups", "envGroup", scope),
+        )
+        group_vars = await self._group_vars(
+            [g for g in groups if _owned(g.get("ownerId"), owner_id)]
         )
         services = [s for s in services if _owned(s.get("ownerId"), owner_id)]
         databases = [d for d in databases if _owned(_owner_of(d), owner_id)]
@@ -254,8 +258,12 @@ class _RenderReader:
         for raw in services:
             svc = self._service(raw, env_by_id.get(str(raw.get("id")), []), notes)
             if svc is not None:
-                model.append(svc)
-        model.extend(self._postgres(d) for d in databases)
+                linked = group_vars.get(str(raw.get("id")), [])
+                own = {v.key for v in svc.env}
+                extra = tuple(v for v in linked if v.key not in own)
+                model.append(replace(svc, env=extra + svc.env) if extra else svc)
+        for raw in databases:
+            model.extend(self._postgres_and_replicas(raw))
         model.extend(self._keyvalue(k) for k in stores)
         return Workspace(
             name=str(owner.get("name") or owner_id or "render"),
@@ -345,6 +353,47 @@ class _RenderReader:
             build_command=_text(details.get("buildCommand")),
             start_command=_text(_nested(details, "envSpecificDetails", "startCommand")),
         )
+
+    async def _group_vars(self, groups: list[dict[str, Any]]) -> dict[str, list[EnvVar]]:
+        """Each linked service's variables from its environment groups (its own win)."""
+        need = [g for g in groups if g.get("id") and not isinstance(g.get("envVars"), list)]
+        full = await _bounded(
+            [partial(self._get, f"/env-groups/{g['id']}", "GET /env-groups/{id}") for g in need]
+        )
+        detail = {str(g["id"]): f for g, f in zip(need, full, strict=True)}
+        out: dict[str, list[EnvVar]] = {}
+        for group in groups:
+            body = detail.get(str(group.get("id")), group)
+            name = str(body.get("name") or group.get("name") or group.get("id"))
+            variables = [
+                EnvVar(str(e["key"]), _text(e.get("value")) or "", "fromGroup", ref_service=name)
+                for e in body.get("envVars") or []
+                if isinstance(e, dict) and e.get("key")
+            ]
+            for link in body.get("serviceLinks") or group.get("serviceLinks") or []:
+                if isinstance(link, dict) and link.get("id"):
+                    bucket = out.setdefault(str(link["id"]), [])
+                    seen = {v.key for v in bucket}
+                    bucket.extend(v for v in variables if v.key not in seen)
+        return out
+
+    async def _get(self, path: str, what: str) -> dict[str, Any]:
+        body: dict[str, Any] = _shape(
+            await _get_json(self.client, "GET", path.lstrip("/"), what, self.host),
+            dict,
+            what,
+            self.host,
+        )
+        return body
+
+    def _postgres_and_replicas(self, raw: dict[str, Any]) -> list[Service]:
+        primary = self._postgres(raw)
+        out = [primary]
+        for rep in raw.get("readReplicas") or []:
+            if isinstance(rep, dict) and rep.get("id"):
+                rid = str(rep["id"])
+                out.append(replace(primary, name=str(rep.get("name") or rid), host=rid, id=rid))
+        return out
 
     def _postgres(self, raw: dict[str, Any]) -> Service:
         plan = _text(raw.get("plan"))
