@@ -607,3 +607,11 @@ def test_yaml_anchors_and_merge_keys() -> None:
     assert error_of("services:\n  - &a {type: web, name: x, runtime: go, name: y}\n").startswith(
         "render.yaml:2: duplicate key 'name'"
     )
+
+
+def test_workspace_name(tmp_path: Path) -> None:
+    repo = tmp_path / "acme-platform"
+    repo.mkdir()
+    (repo / "render.yaml").write_text("services: [{type: web, name: a, runtime: node}]\n")
+    assert blueprint.load(repo / "render.yaml").name == "acme-platform"
+    assert blueprint.load(BLUEPRINTS / "mistakes.yaml").name == "mistakes"

@@ -151,6 +151,7 @@ def test_render_instance_merged_with_a_blueprint() -> None:
     assert db_url.value and db_url.value.startswith("postgresql://")
     names = [s.name for s in ws.services]
     assert names[0] == "api" and set(names) == {"api", "search", "acme-db"}
+    assert ws.name == "acme/platform"
     search = ws.service("search")
     assert search is not None and search.region == "frankfurt" and not search.host_known
 

@@ -1134,8 +1134,9 @@ def _text(node: Node, key: str) -> str:
 
 
 def _folder_name(file: str) -> str:
+    """A name for the workspace: the repository folder of a `render.yaml`, else the file's stem."""
     path = Path(file)
-    if file.startswith("<") or not path.parent.name:
+    if path.name not in ("render.yaml", "render.yml") or file.startswith("<"):
         return path.stem or "blueprint"
     try:
         return path.resolve().parent.name or path.stem

@@ -249,8 +249,14 @@ def _render(environ: Mapping[str, str], blueprint: Workspace | None) -> tuple[Wo
             id=_value(environ, "RENDER_SERVICE_ID"),
         )
     others = [s for s in blueprint.services if s is not entry] if blueprint else []
+    repo = _value(environ, "RENDER_GIT_REPO_SLUG")
+    name = (
+        (blueprint.project if blueprint else None)
+        or repo
+        or (blueprint.name if blueprint else me.name)
+    )
     workspace = Workspace(
-        name=blueprint.name if blueprint else (me.name or "render"),
+        name=name,
         platform=Platform.RENDER,
         services=(me, *others),
         project=blueprint.project if blueprint else None,
