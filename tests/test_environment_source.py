@@ -293,3 +293,54 @@ def test_load_workspace_blueprint_errors_keep_file_and_line(tmp_path: Path) -> N
     with pytest.raises(InputError) as info:
         load_workspace(blueprint=str(path), environ={})
     assert str(info.value).startswith(f"{path}:5: 'region' of service 'a' is 'mars'")
+
+
+LEARNING_BLUEPRINT = """\
+services:
+  - type: web
+    name: api
+    runtime: python
+    envVars:
+      - {key: DATABASE_URL, fromDatabase: {name: acme-db, property: connectionString}}
+      - {key: SEARCH_HOSTPORT, fromService: {name: search, type: pserv, property: hostport}}
+      - {key: CACHE_URL, fromService: {name: cache, type: keyvalue, property: connectionString}}
+      - {key: AUTH_HOST, fromService: {name: auth, type: web, property: host}}
+      - key: WORKER_DISCOVERY
+        fromService: {name: render, type: pserv, envVarKey: RENDER_DISCOVERY_SERVICE}
+  - {type: pserv, name: search, runtime: docker}
+  - {type: pserv, name: render, runtime: node}
+  - {type: web, name: auth, runtime: node}
+  - {type: keyvalue, name: cache, ipAllowList: []}
+databases:
+  - {name: acme-db}
+"""
+
+
+def test_instance_values_reveal_the_hosts_a_blueprint_cannot_know() -> None:
+    bp = blueprint.loads(LEARNING_BLUEPRINT, "render.yaml")
+    env = dict(
+        RENDER_DUMP,
+        SEARCH_HOSTPORT="search-q1w2:10000",
+        CACHE_URL="redis://red-c0d1e2f3g4h5i6j7k8l9:6379",
+        AUTH_HOST="evil.example.com",
+        WORKER_DISCOVERY="render-r3n4-discovery",
+    )
+    ws, _me = environment.from_environ(env, blueprint=bp)
+    db = ws.service("acme-db")
+    assert db is not None
+    assert (db.host, db.host_known, db.user, db.database, db.password) == (
+        "dpg-d0a1b2c3d4e5f6g7h8i9-a",
+        True,
+        "acme",
+        "acme",
+        "Hx9sK2pQ7vW4",
+    )
+    search = ws.service("search")
+    assert search is not None and (search.host, search.host_known) == ("search-q1w2", True)
+    cache = ws.service("cache")
+    assert cache is not None and cache.host == "red-c0d1e2f3g4h5i6j7k8l9" and cache.host_known
+    render_svc = ws.service("render")
+    assert render_svc is not None and render_svc.host == "render-r3n4"
+    auth = ws.service("auth")
+    assert auth is not None and (auth.host, auth.host_known) == ("auth", False)
+    assert any("acme-db is dpg-d0a1b2c3d4e5f6g7h8i9-a" in n for n in ws.notes)

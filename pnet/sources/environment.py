@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from pnet import platforms
 from pnet.errors import InputError
@@ -249,6 +250,8 @@ def _render(environ: Mapping[str, str], blueprint: Workspace | None) -> tuple[Wo
             id=_value(environ, "RENDER_SERVICE_ID"),
         )
     others = [s for s in blueprint.services if s is not entry] if blueprint else []
+    if entry is not None:
+        others = _learn_hosts(entry, environ, others, notes)
     repo = _value(environ, "RENDER_GIT_REPO_SLUG")
     name = (
         (blueprint.project if blueprint else None)
@@ -281,6 +284,107 @@ def _blueprint_entry(blueprint: Workspace | None, slug: str | None, kind: Kind) 
         return pick[0]
     exact = [s for s in pick if slug_base(s.name) == slug]
     return exact[0] if len(exact) == 1 else None
+
+
+def _learn_hosts(
+    entry: Service, environ: Mapping[str, str], others: list[Service], notes: list[str]
+) -> list[Service]:
+    """Fill in the slugs and ids a Blueprint cannot know from what Render injected here.
+
+    Each `fromService`/`fromDatabase` variable of this service's Blueprint entry holds, in the
+    instance's environment, the real host of what it points at. A host is taken only when it
+    has the shape Render gives that kind (`name-xxxx`, `dpg-...`, `red-...`).
+    """
+    learned: dict[str, dict[str, object]] = {}
+    for var in entry.env:
+        if var.origin not in ("fromService", "fromDatabase") or not var.resolved:
+            continue
+        actual = _value(environ, var.key)
+        if actual is None or var.ref_service is None:
+            continue
+        target = next(
+            (
+                s
+                for s in others
+                if s.name == var.ref_service
+                and not s.host_known
+                and (s.kind is Kind.POSTGRES) == (var.origin == "fromDatabase")
+            ),
+            None,
+        )
+        if target is None:
+            continue
+        found = _host_in(actual, var.ref_property, var.ref_key)
+        if found is None or not _plausible(target, found[0]):
+            continue
+        host, extra = found
+        fields = learned.setdefault(target.name + "\0" + target.kind.value, {})
+        if "host" not in fields:
+            fields["host"] = host
+            notes.append(f"{var.key} shows that {target.name} is {host}")
+        for key, value in extra.items():
+            fields.setdefault(key, value)
+    out = []
+    for svc in others:
+        got = learned.get(svc.name + "\0" + svc.kind.value)
+        if not got:
+            out.append(svc)
+            continue
+        out.append(
+            replace(
+                svc,
+                host=str(got["host"]),
+                host_known=True,
+                user=_str(got.get("user")) or svc.user,
+                password=_str(got.get("password")) or svc.password,
+                database=_str(got.get("database")) or svc.database,
+            )
+        )
+    return out
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _host_in(value: str, prop: str | None, key: str | None) -> tuple[str, dict[str, object]] | None:
+    if key == "RENDER_DISCOVERY_SERVICE":
+        return (value.removesuffix("-discovery"), {}) if value.endswith("-discovery") else None
+    if key is not None:
+        return None
+    if prop == "host":
+        return value, {}
+    if prop == "hostport":
+        host, _, port = value.rpartition(":")
+        return (host, {}) if host and port.isdigit() else None
+    if prop == "connectionString":
+        try:
+            url = urlsplit(value)
+            hostname = url.hostname
+        except ValueError:
+            return None
+        if not hostname:
+            return None
+        host = hostname
+        extra: dict[str, object] = {}
+        if url.username:
+            extra["user"] = unquote(url.username)
+        if url.password:
+            extra["password"] = unquote(url.password)
+        database = url.path.lstrip("/")
+        if database:
+            extra["database"] = database
+        return host, extra
+    return None
+
+
+def _plausible(target: Service, host: str) -> bool:
+    if target.kind is Kind.POSTGRES:
+        return bool(render.POSTGRES_ID.match(host))
+    if target.kind is Kind.KEYVALUE:
+        return bool(render.KEYVALUE_ID.match(host))
+    prefix = render.slug_prefix(host)
+    return host == slug_base(target.name) or prefix == slug_base(target.name)
 
 
 # ---- Railway ------------------------------------------------------------------------------
