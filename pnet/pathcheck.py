@@ -136,7 +136,7 @@ class Verdict:
             if s.detail:
                 line += f": {s.detail}"
             out.append(line)
-            if s.state is State.FAILED and s.fix:
+            if s is self.failed and s.fix:
                 out.append(f"      -> {s.fix}")
         return out
 
@@ -251,8 +251,9 @@ def verdict(
     answers = _answers([r for r in results if r.kind in ANSWER_KINDS], done)
     stages = [resolves, net, connects, answers]
     stages = [_with_finding_fix(s, findings) for s in stages]
-    if net.state is State.FAILED and resolves.state is State.FAILED and not resolves.fix:
-        stages[0] = replace(resolves, fix=net.fix)
+    if net.state is State.FAILED and stages[0].state is State.FAILED:
+        where = f" from {source.location}" if source is not None and source.location else ""
+        stages[0] = replace(stages[0], detail=f"{stages[0].detail}{where}", fix=net.fix)
     seen_failure = False
     out: list[Stage] = []
     for s in stages:

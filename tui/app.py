@@ -320,7 +320,7 @@ class PnetApp(App[int]):
             empty = f"No finding: {svc.name} answered every probe."
         else:
             empty = f"No finding yet for {svc.name}. Press p to probe it."
-        self.query_one(FindingsView).show(found, empty)
+        self.query_one("#findings-view", FindingsView).show(found, empty)
 
     def _env_for(self, svc: Service) -> list[EnvPointer]:
         if svc.name not in self.env_cache:
@@ -423,8 +423,10 @@ class PnetApp(App[int]):
         self.reports[name] = message.report
         self.probed_at[name] = self.clock()
         status = worst(message.findings)
-        if status is Status.OK and any(not r.ok for r in self.results.get(name, {}).values()):
+        if status is Status.OK and any(not r.ok for r in rows.values()):
             status = Status.WARNING
+        if not rows and not message.findings:
+            status = Status.UNKNOWN
         self._set_status(name, status)
         if self.current is not None and self.current.name == name:
             self._probe_summary()

@@ -41,7 +41,7 @@ def render_verdict(verdict: Verdict) -> Text:
         text.append(stage.title, style="bold" if stage.state is State.FAILED else "")
         if stage.detail:
             text.append(f"  {stage.detail}", style="dim" if stage.state is State.SKIPPED else "")
-        if stage.state is State.FAILED and stage.fix:
+        if stage is verdict.failed and stage.fix:
             text.append("\n   → ", style="bold green")
             text.append(stage.fix)
     return text

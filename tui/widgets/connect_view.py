@@ -75,7 +75,7 @@ class ConnectView(Vertical):
 
     def _prompt(self, f: ConnectField) -> Text:
         if self.narrow:
-            text = Text(f.label + "\n  ", style="bold")
+            text = Text(f.label + "\n", style="bold")
         else:
             text = Text(f.label.ljust(LABEL_WIDTH), style="bold")
         style = "" if f.copyable else "dim"

@@ -16,6 +16,20 @@ from pnet.diagnose.finding import Finding, Severity
 from pnet.secrets import mask_text
 
 
+def reflow(text: str) -> str:
+    """Join a body's hard-wrapped lines (indented by two) into one line each paragraph."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        body = line.startswith("  ") and not line.startswith("   ")
+        item = line.strip().startswith(("-", "*", "$", "`", "http"))
+        prev = out[-1] if out else ""
+        if body and not item and prev.startswith("  ") and not prev.strip().startswith("http"):
+            out[-1] = f"{prev} {line.strip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 class FindingsView(Vertical):
     def __init__(
         self, *, explain: Callable[[str], str] | None = None, id: str | None = None
@@ -74,7 +88,7 @@ class FindingsView(Vertical):
         if f.fix:
             parts.append(Text.assemble(("fix ", "bold green"), mask_text(f.fix)))
         if self.explain is not None:
-            text = self.explain(f.kind)
+            text = reflow(self.explain(f.kind))
             if text:
                 parts.append(Text(""))
                 parts.append(Text(text, style="dim"))

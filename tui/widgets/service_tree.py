@@ -43,12 +43,6 @@ class ServiceTree(Tree[Service | None]):
 
     def on_mount(self) -> None:
         self.rebuild()
-        self.call_after_refresh(self._first)
-
-    def _first(self) -> None:
-        node = self.cursor_node
-        if (node is None or node.data is None) and self._by_name:
-            self.move_cursor(next(iter(self._by_name.values())))
 
     def matches(self, service: Service) -> bool:
         text = self.filter_text.strip().lower()
@@ -77,7 +71,9 @@ class ServiceTree(Tree[Service | None]):
             if not shown:
                 continue
             label = Text(group, style="bold")
-            if group == "global":
+            if self.compact:
+                label.append(f" ({len(services)})", style="dim")
+            elif group == "global":
                 label.append(" · no region, not on a private network", style="dim")
             else:
                 label.append(f" · {group_word}, {len(services)} services", style="dim")
@@ -85,8 +81,18 @@ class ServiceTree(Tree[Service | None]):
             for svc in shown:
                 node = branch.add_leaf(self.label_for(svc), data=svc)
                 self._by_name[svc.name] = node
-        if selected is not None and selected.name in self._by_name:
-            self.move_cursor(self._by_name[selected.name])
+        want = selected.name if selected is not None else None
+        self._restore(want)
+        self.call_after_refresh(self._settle, want)
+
+    def _settle(self, name: str | None) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None:
+            self._restore(name)
+
+    def _restore(self, name: str | None) -> None:
+        if name is not None and name in self._by_name:
+            self.move_cursor(self._by_name[name])
         elif self._by_name:
             self.move_cursor(next(iter(self._by_name.values())))
 
@@ -124,10 +130,7 @@ class ServiceTree(Tree[Service | None]):
     def set_compact(self, compact: bool) -> None:
         if compact != self.compact:
             self.compact = compact
-            for name, node in self._by_name.items():
-                svc = self.workspace.service(name)
-                if svc is not None:
-                    node.set_label(self.label_for(svc))
+            self.rebuild()
 
     def select_service(self, name: str) -> bool:
         node = self._by_name.get(name)
