@@ -30,6 +30,7 @@ from ._net import (
     Clock,
     classify_oserror,
     describe_exception,
+    escape_bytes,
     hostport,
     insecure_context,
     ip_family,
@@ -50,6 +51,40 @@ def _ssl_context(verify: bool) -> ssl.SSLContext:
     return _contexts[verify]
 
 
+class _Recording(httpcore.AsyncNetworkStream):
+    """A network stream that keeps the first bytes the server sent (for protocol errors)."""
+
+    LIMIT = 128
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream, first: bytearray) -> None:
+        self._inner = inner
+        self.first = first
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        data = await self._inner.read(max_bytes, timeout)
+        if len(self.first) < self.LIMIT:
+            self.first += data[: self.LIMIT - len(self.first)]
+        return data
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> httpcore.AsyncNetworkStream:
+        inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _Recording(inner, self.first)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
 class _TrackingBackend(httpcore.AsyncNetworkBackend):
     """httpcore's network backend, remembering every stream so the probe can close them all.
 
@@ -60,6 +95,7 @@ class _TrackingBackend(httpcore.AsyncNetworkBackend):
     def __init__(self) -> None:
         self._inner = httpcore.AnyIOBackend()
         self.streams: list[httpcore.AsyncNetworkStream] = []
+        self.first = bytearray()
 
     async def connect_tcp(
         self,
@@ -73,7 +109,8 @@ class _TrackingBackend(httpcore.AsyncNetworkBackend):
             host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
         )
         self.streams.append(stream)
-        return stream
+        self.first.clear()
+        return _Recording(stream, self.first)
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
@@ -346,6 +383,11 @@ async def get(
         phase = phases.current
         outcome, detail = _failure(exc, phase, timeout)
         evidence["phase"] = phase
+        if outcome is Outcome.PROTOCOL_ERROR and backend.first:
+            banner = bytes(backend.first)
+            evidence["banner"] = escape_bytes(banner)
+            if not banner.startswith(b"HTTP/"):
+                detail = f"the server sent something that is not HTTP: {escape_bytes(banner, 60)}"
         if (
             outcome is Outcome.PROTOCOL_ERROR
             and current.scheme == "http"

@@ -51,6 +51,19 @@ class ProbeResult:
     def ok(self) -> bool:
         return self.outcome is Outcome.OK
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ProbeResult:
+        """The inverse of to_json (for recorded results, golden files, test fixtures)."""
+        return cls(
+            kind=str(data["kind"]),
+            target=str(data["target"]),
+            outcome=Outcome(data["outcome"]),
+            elapsed_ms=float(data.get("ms", data.get("elapsed_ms", 0.0))),
+            detail=str(data.get("detail", "")),
+            evidence=dict(data.get("evidence") or {}),
+            key=str(data.get("key", "")),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,

@@ -124,10 +124,17 @@ async def test_not_http_is_a_protocol_error(web: str, path: str) -> None:
     assert r.evidence["status"] is None
 
 
+async def test_http09_noise_is_shown_escaped(web: str) -> None:
+    r = await get(web + "/http09")
+    assert r.evidence["banner"] == "<html>hello from 1991</html>\\n"
+    assert "not HTTP" in r.detail
+
+
 async def test_garbage_banner_is_a_protocol_error() -> None:
     async with servers.banner_server(b"\x00\x01\x02 hello\r\n\r\n") as port:
         r = await get(f"http://{LOOPBACK}:{port}/")
     assert r.outcome is Outcome.PROTOCOL_ERROR
+    assert r.evidence["banner"].startswith("\\x00\\x01\\x02 hello")
 
 
 async def test_refused() -> None:
