@@ -98,10 +98,16 @@ def load_text(text: str, file: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = " ".join((exc.problem or exc.context or "invalid YAML").split())
         raise InputError(f"invalid YAML: {problem}", file, line) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise InputError(
+            f"invalid YAML: character {ord(char):#06x} is not allowed in a YAML file", file, line
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", file) from None
+        raise InputError(f"invalid YAML: {' '.join(str(exc).split())}", file) from None
 
 
 def load_file(path: str | Path) -> Any:

@@ -6,6 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pnet.errors import InputError
 from pnet.model import EnvVar, Kind, Platform, Service, Workspace
@@ -615,3 +618,85 @@ def test_workspace_name(tmp_path: Path) -> None:
     (repo / "render.yaml").write_text("services: [{type: web, name: a, runtime: node}]\n")
     assert blueprint.load(repo / "render.yaml").name == "acme-platform"
     assert blueprint.load(BLUEPRINTS / "mistakes.yaml").name == "mistakes"
+
+
+# ---- anything at all: a Workspace or one InputError, never a traceback ----------------------
+
+_KEYS = st.sampled_from(
+    [
+        *blueprint.ROOT_KEYS,
+        *blueprint.SERVICE_KEYS,
+        *blueprint.DATABASE_KEYS,
+        *blueprint.ENV_VAR_KEYS,
+        *blueprint.FROM_SERVICE_KEYS,
+        "source",
+        "description",
+        "environments",
+        "networking",
+        "isolation",
+        "minInstances",
+        "maxInstances",
+        "bogus",
+    ]
+)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 70000),
+    st.sampled_from(
+        [
+            "web",
+            "pserv",
+            "worker",
+            "cron",
+            "keyvalue",
+            "redis",
+            "static",
+            "node",
+            "free",
+            "starter",
+            "oregon",
+            "mars",
+            "host",
+            "hostport",
+            "port",
+            "connectionString",
+            "api",
+            "db",
+            "0.0.0.0/0",
+            "not-an-ip",
+            "PORT",
+            "8080",
+            "",
+            "enabled",
+            "* * * * *",
+        ]
+    ),
+)
+_DOCS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=5)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_DOCS)
+def test_any_document_loads_or_fails_with_one_line(doc: object) -> None:
+    text = yaml.safe_dump(doc)
+    try:
+        ws = blueprint.loads(text, "render.yaml")
+    except InputError as exc:
+        message = str(exc)
+        assert message.startswith("render.yaml") and "\n" not in message
+    else:
+        assert ws.platform is Platform.RENDER
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_loads_or_fails_with_one_line(text: str) -> None:
+    try:
+        blueprint.loads(text, "render.yaml")
+    except InputError as exc:
+        assert "\n" not in str(exc)

@@ -6,6 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pnet.errors import InputError
 from pnet.model import Kind, Network, Platform, Workspace
@@ -316,3 +319,61 @@ def test_kinds_of_fixture_services() -> None:
     ws = fixture.load(FIXTURES / "render-acme.yaml")
     kinds = {s.kind for s in ws.services}
     assert {Kind.WEB, Kind.PSERV, Kind.WORKER, Kind.CRON, Kind.STATIC, Kind.POSTGRES} <= kinds
+
+
+def test_control_characters_are_one_line() -> None:
+    assert error_of("services:\n  - name: a\x07\n") == (
+        "ws.yaml:2: invalid YAML: character 0x0007 is not allowed in a YAML file"
+    )
+
+
+_KEYS = st.sampled_from(
+    [
+        *fixture.TOP_KEYS,
+        *fixture.SERVICE_KEYS,
+        *fixture.LAB_KEYS,
+        *fixture.ENVIRONMENT_KEYS,
+        "production",
+        "staging",
+        "bogus",
+    ]
+)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 70000),
+    st.sampled_from(
+        [
+            "render",
+            "railway",
+            "web",
+            "pserv",
+            "postgres",
+            "oregon",
+            "production",
+            "ipv6-only",
+            "loopback",
+            "http",
+            "${{api.PORT}}",
+            "${{shared.X}}",
+            "${{ A }}",
+            "",
+            "a",
+            "b",
+        ]
+    ),
+)
+_DOCS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=5)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_DOCS)
+def test_any_document_loads_or_fails_with_one_line(doc: object) -> None:
+    try:
+        fixture.loads(yaml.safe_dump(doc), "ws.yaml")
+    except InputError as exc:
+        assert str(exc).startswith("ws.yaml") and "\n" not in str(exc)
