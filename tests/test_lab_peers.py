@@ -22,6 +22,25 @@ from pnet.lab.peers import Peer, pg_md5, pg_query_result, serve_postgres
 from pnet.sources.fixture import load, loads
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+RAILWAY = """
+platform: railway
+project: shop
+environments:
+  production: {network: ipv6-only}
+  staging: {network: dual-stack}
+services:
+  - {name: api, type: web, environment: production, ports: [13000]}
+  - {name: catalog, type: web, environment: production, ports: [18000], health_path: /healthz}
+  - {name: payments, type: pserv, environment: production, ports: [18080], lab: {bind: ipv4}}
+  - name: redis
+    type: keyvalue
+    environment: production
+    ports: [16379]
+    lab: {auth: pw}
+  - {name: web, type: web, environment: staging, ports: [13000]}
+  - {name: api-staging, type: pserv, environment: staging, ports: [18000], lab: {bind: ipv6}}
+  - {name: search, type: pserv, environment: staging, ports: [17700]}
+"""
 CURL = shutil.which("curl")
 REDIS_CLI = shutil.which("redis-cli")
 PSQL = shutil.which("psql")
@@ -56,25 +75,28 @@ services:
   - {name: fake-redis, type: keyvalue, host: red-http0000000000000000, lab: {protocol: http}}
   - {name: open-redis, type: keyvalue, host: red-open0000000000000000}
   - {name: trustdb, type: postgres, host: dpg-trust000000000000000-a}
+  - {name: local, type: pserv, host: local-0012, ports: [LOOPBACK_PORT], lab: {bind: loopback}}
 """
 
 
 @pytest.fixture(scope="module")
 def acme() -> Iterator[LabThread]:
     with LabThread(load(FIXTURES / "render-acme.yaml")) as lab:
-        assert not [n for n in lab.notes if "cannot listen" in n], lab.notes
         yield lab
 
 
 @pytest.fixture(scope="module")
 def hostile() -> Iterator[LabThread]:
-    with LabThread(loads(HOSTILE)) as lab:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with LabThread(loads(HOSTILE.replace("LOOPBACK_PORT", str(port)))) as lab:
         yield lab
 
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[LabThread]:
-    with LabThread(load(FIXTURES / "railway-shop.yaml")) as lab:
+    with LabThread(loads(RAILWAY, "shop.yaml")) as lab:
         yield lab
 
 
@@ -187,14 +209,22 @@ def test_down_instances_refuse(acme: LabThread) -> None:
     assert [refused(a, 8000) for a in inventory] == [False, False, True]
 
 
-def test_loopback_bind_refuses_on_the_instance_address(acme: LabThread) -> None:
-    (instance,) = acme.addresses("reports")
-    assert refused(instance, 9000)
-    with connect("127.0.0.1", 9000) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: reports-d3f4\r\nConnection: close\r\n\r\n")
+def test_loopback_bind_refuses_on_the_instance_address(hostile: LabThread) -> None:
+    (served,) = hostile.served("local")
+    assert served.bind == "127.0.0.1" and served.address == "127.0.0.1"
+    assert served.listening, served.note
+    (instance,) = hostile.addresses("local")
+    assert refused(instance, served.port)
+    with connect("127.0.0.1", served.port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: local-0012\r\nConnection: close\r\n\r\n")
         assert read_all(sock).startswith(b"HTTP/1.1 200 ")
+
+
+def test_the_demo_plants_a_loopback_bind(acme: LabThread) -> None:
     (served,) = acme.served("reports")
     assert served.bind == "127.0.0.1" and served.address == "127.0.0.1"
+    (instance,) = acme.addresses("reports")
+    assert refused(instance, 9000)
 
 
 def test_wrong_port_listens_where_the_lab_says(hostile: LabThread) -> None:
@@ -413,25 +443,25 @@ def test_postgres_wire_helpers() -> None:
 def test_railway_ipv6_only_service_answers_on_loopback_v6(shop: LabThread) -> None:
     assert shop.addresses("catalog") == ["::1"]
     with httpx.Client(timeout=2) as client:
-        reply = client.get("http://[::1]:8000/healthz")
+        reply = client.get("http://[::1]:18000/healthz")
     assert reply.status_code == 200 and reply.json()["service"] == "catalog"
 
 
 def test_railway_ipv4_bind_refuses_over_ipv6(shop: LabThread) -> None:
     assert shop.addresses("payments") == ["::1"]
-    assert refused("::1", 8080)
+    assert refused("::1", 18080)
     (served,) = shop.served("payments")
     assert served.bind == "0.0.0.0" and served.listening
-    with connect(served.address, 8080):
+    with connect(served.address, 18080):
         pass
 
 
 def test_railway_ipv6_bind_refuses_over_ipv4(shop: LabThread) -> None:
     (v4,) = shop.addresses("search")[:1]
-    with connect(v4, 7700):
+    with connect(v4, 17700):
         pass
     staging_v4 = [a for a in shop.addresses("api-staging") if ":" not in a]
-    assert staging_v4 and refused(staging_v4[0], 8000)
+    assert staging_v4 and refused(staging_v4[0], 18000)
 
 
 async def _serve_one_peer(peer: Peer) -> tuple[asyncio.Server, int]:
