@@ -208,6 +208,22 @@ async def test_a_port_taken_by_another_process_is_a_note() -> None:
             ]
 
 
+async def test_stop_closes_connections_that_never_finished_a_tls_handshake() -> None:
+    ws = loads(
+        "platform: render\nservices:\n"
+        "  - {name: s, type: pserv, host: s-0001, ports: [8443], lab: {tls: true}}\n",
+        "t.yaml",
+    )
+    before = inet_sockets()
+    async with Lab(ws) as lab:
+        reader, writer = await asyncio.open_connection(lab.addresses("s")[0], 8443)
+        await asyncio.sleep(0.05)
+    assert await reader.read() == b""
+    writer.close()
+    await writer.wait_closed()
+    assert inet_sockets() == before
+
+
 async def test_start_twice_is_an_error() -> None:
     lab = Lab(loads("platform: render\nservices: []\n", "t.yaml"))
     async with lab:

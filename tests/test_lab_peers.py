@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pnet.probes.postgres import hello
+from pnet.probes.redis import ping
 from pnet.probes.result import Outcome
 
 from pnet.lab import LabThread
@@ -75,6 +76,7 @@ services:
   - {name: fake-redis, type: keyvalue, host: red-http0000000000000000, lab: {protocol: http}}
   - {name: open-redis, type: keyvalue, host: red-open0000000000000000}
   - {name: trustdb, type: postgres, host: dpg-trust000000000000000-a}
+  - {name: tls-redis, type: keyvalue, host: red-tls00000000000000000, lab: {tls: true, auth: pw}}
   - {name: local, type: pserv, host: local-0012, ports: [LOOPBACK_PORT], lab: {bind: loopback}}
 """
 
@@ -376,6 +378,14 @@ def test_redis_cli_without_auth(hostile: LabThread) -> None:
     assert redis_cli(*server, "echo", "hi there") == "hi there"
     assert "without any password configured" in redis_cli(*server, "auth", "x")
     assert "unknown command" in redis_cli(*server, "flushall")
+
+
+async def test_redis_over_tls(hostile: LabThread) -> None:
+    address = addr(hostile, "tls-redis")
+    good = await ping(address, 6379, password="pw", tls=True)
+    assert good.outcome is Outcome.OK, good.detail
+    plain = await ping(address, 6379, password="pw", timeout=1.0)
+    assert plain.outcome is not Outcome.OK
 
 
 # ---- PostgreSQL -------------------------------------------------------------------------

@@ -193,10 +193,8 @@ class Lab:
             self._raw.remove(sock)
             try:
                 listener = await asyncio.start_server(
-                    self._client(peer, handler),
+                    self._client(peer, handler, whole_tls),
                     sock=sock,
-                    ssl=whole_tls,
-                    ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S if whole_tls else None,
                     limit=64 * 1024,
                     backlog=128,
                 )
@@ -328,13 +326,18 @@ class Lab:
         )
 
     def _client(
-        self, peer: Peer, handler: Handler
+        self, peer: Peer, handler: Handler, tls: ssl.SSLContext | None = None
     ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+        """The connection handler: TLS first when the whole connection is TLS, every
+        connection tracked so that stop() closes it, errors kept inside."""
+
         async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.add(task)
             try:
+                if tls is not None:
+                    await writer.start_tls(tls, ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S)
                 await handler(peer, reader, writer)
             except Exception:
                 pass
