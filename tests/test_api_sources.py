@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pnet.errors import InputError
 from pnet.model import Kind, Network, Platform, Workspace
@@ -741,3 +744,107 @@ def test_variables_query_aliases_each_service() -> None:
         "v1: variables(projectId: $projectId, environmentId: $environmentId, serviceId: $s1, "
         "unrendered: true)"
     ) in query
+
+
+# ---- odd answers: a Workspace or one InputError, never a traceback -------------------------
+
+_JSON = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 70000),
+        st.sampled_from(["", "x", "web_service", "private_service", "oregon", "free", "a:1"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "name",
+                    "slug",
+                    "type",
+                    "serviceDetails",
+                    "openPorts",
+                    "port",
+                    "plan",
+                    "region",
+                    "url",
+                    "ipAllowList",
+                    "cidrBlock",
+                    "owner",
+                    "ownerId",
+                    "envVars",
+                    "serviceLinks",
+                    "key",
+                    "value",
+                    "readReplicas",
+                    "numInstances",
+                    "autoscaling",
+                    "edges",
+                    "node",
+                    "domains",
+                    "serviceDomains",
+                    "targetPort",
+                    "tags",
+                    "source",
+                    "image",
+                    "serviceInstances",
+                    "environments",
+                    "services",
+                    "serviceId",
+                ]
+            ),
+            inner,
+            max_size=6,
+        ),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_JSON, max_size=3), st.lists(_JSON, max_size=2))
+def test_render_odd_answers(services: list[Any], groups: list[Any]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1/owners":
+            return httpx.Response(200, json=[{"cursor": "a", "owner": OWNER}])
+        if path == "/v1/services":
+            return httpx.Response(200, json=[{"cursor": "s", "service": s} for s in services])
+        if path == "/v1/env-groups":
+            return httpx.Response(200, json=[{"cursor": "g", "envGroup": g} for g in groups])
+        if path.startswith("/v1/env-groups/"):
+            return httpx.Response(200, json=groups[0] if groups else {})
+        return httpx.Response(200, json=[])
+
+    try:
+        ws = asyncio.run(fetch_render(handler))
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert ws.platform is Platform.RENDER
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_JSON, _JSON, _JSON)
+def test_railway_odd_answers(project: Any, environment: Any, variables: Any) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        query = body["query"]
+        if query.lstrip().startswith("query Project("):
+            data: Any = {"project": project}
+        elif query.lstrip().startswith("query Environment("):
+            data = {"environment": environment, "privateNetworks": variables, "shared": variables}
+        elif query.lstrip().startswith("query Variables("):
+            data = {f"v{i}": variables for i in range(60)}
+        else:
+            data = {"projects": {"edges": [{"node": PROJECT}]}}
+        return httpx.Response(200, json={"data": data})
+
+    try:
+        ws = asyncio.run(fetch_railway(handler))
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert ws.platform is Platform.RAILWAY

@@ -310,17 +310,20 @@ class _RenderReader:
             if e.get("key")
         )
         ports = tuple(
-            int(p["port"])
-            for p in details.get("openPorts") or []
-            if isinstance(p, dict) and isinstance(p.get("port"), int)
+            dict.fromkeys(
+                port
+                for p in _as_list(details.get("openPorts"))
+                if isinstance(p, dict) and (port := _port(p.get("port"))) is not None
+            )
         )
         if not ports and stype.has_internal_address:
             port_var = next((e.value for e in env if e.key == "PORT"), None)
             url = _text(details.get("url")) or ""
-            if port_var and port_var.isdigit():
+            tail = url.rpartition(":")[2]
+            if port_var and port_var.isdigit() and _port(int(port_var)):
                 ports = (int(port_var),)
-            elif kind is Kind.PSERV and url.rpartition(":")[2].isdigit():
-                ports = (int(url.rpartition(":")[2]),)
+            elif kind is Kind.PSERV and tail.isdigit() and _port(int(tail)):
+                ports = (int(tail),)
             else:
                 ports = (render.DEFAULT_PORT,)
         if not stype.has_internal_address:
@@ -367,10 +370,10 @@ class _RenderReader:
             name = str(body.get("name") or group.get("name") or group.get("id"))
             variables = [
                 EnvVar(str(e["key"]), _text(e.get("value")) or "", "fromGroup", ref_service=name)
-                for e in body.get("envVars") or []
+                for e in _as_list(body.get("envVars"))
                 if isinstance(e, dict) and e.get("key")
             ]
-            for link in body.get("serviceLinks") or group.get("serviceLinks") or []:
+            for link in _as_list(body.get("serviceLinks")) or _as_list(group.get("serviceLinks")):
                 if isinstance(link, dict) and link.get("id"):
                     bucket = out.setdefault(str(link["id"]), [])
                     seen = {v.key for v in bucket}
@@ -389,7 +392,7 @@ class _RenderReader:
     def _postgres_and_replicas(self, raw: dict[str, Any]) -> list[Service]:
         primary = self._postgres(raw)
         out = [primary]
-        for rep in raw.get("readReplicas") or []:
+        for rep in _as_list(raw.get("readReplicas")):
             if isinstance(rep, dict) and rep.get("id"):
                 rid = str(rep["id"])
                 out.append(replace(primary, name=str(rep.get("name") or rid), host=rid, id=rid))
@@ -637,8 +640,8 @@ class _RailwayReader:
         )
         body = _shape(data.get("environment"), dict, what, self.host)
         instances = _edges(body.get("serviceInstances"))[:MAX_SERVICES_PER_QUERY]
-        networks = data.get("privateNetworks") or []
-        tags = {str(t) for n in networks if isinstance(n, dict) for t in (n.get("tags") or [])}
+        networks = _as_list(data.get("privateNetworks"))
+        tags = {str(t) for n in networks if isinstance(n, dict) for t in _as_list(n.get("tags"))}
         network = Network.DUAL_STACK if IPV4_TAG in tags else Network.IPV6_ONLY
         notes: list[str] = []
         if not networks:
@@ -666,21 +669,18 @@ class _RailwayReader:
         domains = [
             d
             for group in ("serviceDomains", "customDomains")
-            for d in (_nested(node, "domains", group) or [])
+            for d in _as_list(_nested(node, "domains", group))
             if isinstance(d, dict) and d.get("domain")
         ]
         kind = _railway_kind(image, variables, bool(domains), bool(node.get("cronSchedule")))
         host = variables.get("RAILWAY_PRIVATE_DOMAIN") or railway.default_host(name)
         port_text = variables.get("PORT", "")
         ports: tuple[int, ...] = ()
-        if port_text.isdigit():
+        targets = sorted({p for d in domains if (p := _port(d.get("targetPort"))) is not None})
+        if port_text.isdigit() and _port(int(port_text)):
             ports = (int(port_text),)
-        elif any(isinstance(d.get("targetPort"), int) for d in domains):
-            ports = tuple(
-                sorted(
-                    {int(d["targetPort"]) for d in domains if isinstance(d.get("targetPort"), int)}
-                )
-            )
+        elif targets:
+            ports = tuple(targets)
         elif kind is Kind.POSTGRES:
             ports = (railway.POSTGRES_PORT,)
         elif kind is Kind.KEYVALUE:
@@ -771,11 +771,21 @@ def _resolve(
     return out
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _port(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535:
+        return value
+    return None
+
+
 def _edges(connection: Any) -> list[dict[str, Any]]:
     if not isinstance(connection, dict):
         return []
     out = []
-    for edge in connection.get("edges") or []:
+    for edge in _as_list(connection.get("edges")):
         node = edge.get("node") if isinstance(edge, dict) else None
         if isinstance(node, dict):
             out.append(node)
