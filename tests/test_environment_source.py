@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pnet.errors import InputError
 from pnet.model import Kind, Platform
@@ -344,3 +346,45 @@ def test_instance_values_reveal_the_hosts_a_blueprint_cannot_know() -> None:
     auth = ws.service("auth")
     assert auth is not None and (auth.host, auth.host_known) == ("auth", False)
     assert any("acme-db is dpg-d0a1b2c3d4e5f6g7h8i9-a" in n for n in ws.notes)
+
+
+_ENV_KEYS = st.sampled_from(
+    [
+        *RENDER_DUMP,
+        *RAILWAY_DUMP,
+        "RENDER_SERVICE_TYPE",
+        "RAILWAY_TCP_APPLICATION_PORT",
+    ]
+)
+_ENV_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "true",
+            "web",
+            "pserv",
+            "worker",
+            "cron",
+            "static",
+            "api-x7f2",
+            "8080",
+            "0",
+            "99999",
+            "a.railway.internal",
+            "-discovery",
+        ]
+    ),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_ENV_KEYS, _ENV_VALUES, max_size=12), st.booleans())
+def test_any_environment_gives_a_service_or_one_line(env: dict[str, str], with_bp: bool) -> None:
+    bp = blueprint.loads(LEARNING_BLUEPRINT, "render.yaml") if with_bp else None
+    try:
+        ws, me = environment.from_environ(env, blueprint=bp)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert me in ws.services
