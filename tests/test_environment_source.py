@@ -264,7 +264,7 @@ def test_load_workspace_outside_an_instance_names_the_blueprint(tmp_path: Path) 
         load_workspace(environ={}, cwd=tmp_path)
     message = str(info.value)
     assert message.startswith("not inside a Render or Railway instance")
-    assert f"--blueprint {tmp_path / 'render.yaml'}" in message
+    assert f"try --blueprint {tmp_path / 'render.yaml'}" in message
 
 
 def test_load_workspace_fixture_and_blueprint(tmp_path: Path) -> None:

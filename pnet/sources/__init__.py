@@ -48,11 +48,12 @@ def load_workspace(
 
         ws = api_source.load(api, env)
         return ws, identify(ws, env) if inside is ws.platform else None
+    here = cwd if cwd is not None else Path.cwd()
     if inside is None:
-        found = environment.find_blueprint(cwd, env) if cwd is not None else None
-        hint = f" (there is {found}: --blueprint {found})" if found else ""
+        found = environment.find_blueprint(here, env)
+        hint = f" (found {found}: try --blueprint {found})" if found else ""
         raise InputError(environment.NOT_INSIDE + hint)
-    found = environment.find_blueprint(cwd if cwd is not None else Path.cwd(), env)
+    found = environment.find_blueprint(here, env)
     merged = _blueprint.load(found) if found and inside is Platform.RENDER else None
     return environment.from_environ(env, blueprint=merged)
 
