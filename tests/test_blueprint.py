@@ -504,8 +504,8 @@ ENV = WEB % "envVars: [%s]"
             "sets env var 'A' twice",
         ),
         (
-            ENV % "{key: PORT, value: http}",
-            "env var 'PORT' of service 'a' is 'http'",
+            WEB % "numInstances: 2, disk: {name: d, mountPath: /d}",
+            "render.yaml:1: service 'a' has a persistent disk and cannot scale",
         ),
         (
             "envVarGroups: [{name: g, envVars: [{key: A, fromService: {name: b, type: pserv, "
@@ -700,3 +700,12 @@ def test_any_text_loads_or_fails_with_one_line(text: str) -> None:
         blueprint.loads(text, "render.yaml")
     except InputError as exc:
         assert "\n" not in str(exc)
+
+
+def test_a_port_that_is_not_a_number_loads_with_a_note() -> None:
+    ws = load(
+        "services: [{type: web, name: a, runtime: node, envVars: [{key: PORT, value: http}]}]"
+    )
+    assert svc(ws, "a").ports == (10000,)
+    assert var(svc(ws, "a"), "PORT").value == "http"
+    assert any("PORT of service 'a' is 'http'" in n for n in ws.notes)

@@ -475,6 +475,14 @@ class _Parser:
             r.integer(scaling, "targetCPUPercent", swhat, low=1, high=90)
             r.integer(scaling, "targetMemoryPercent", swhat, low=1, high=90)
         if node.get("disk") is not None:
+            scaled = (r.integer(node, "numInstances", what) or 1) > 1 or node.get("scaling")
+            if scaled:
+                r.fail(
+                    f"{what} has a persistent disk and cannot scale: remove `numInstances` "
+                    "above 1 or `scaling`, or the disk",
+                    node,
+                    "scaling" if node.get("scaling") is not None else "numInstances",
+                )
             disk = node["disk"]
             dwhat = f"'disk' of {what}"
             r.check_keys(disk, ("name", "mountPath", "sizeGB"), dwhat)
@@ -844,12 +852,13 @@ class _Parser:
                 text = _text(var, "value").strip()
                 if text.isdigit() and 1 <= int(text) <= 65535:
                     return int(text)
-                self.r.fail(
-                    f"env var 'PORT' of service {raw.name!r} is {text!r}, expected a "
-                    "port from 1 to 65535",
-                    var,
-                    "value",
+                note = (
+                    f"{self.file}:{var.line}: PORT of service {raw.name!r} is {text!r}, not a "
+                    f"port: Render's default {render.DEFAULT_PORT} is assumed"
                 )
+                if note not in self.notes:
+                    self.notes.append(note)
+                return render.DEFAULT_PORT
         group_port = self._group_port(raw)
         return group_port if group_port is not None else render.DEFAULT_PORT
 
