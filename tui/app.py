@@ -237,6 +237,7 @@ class PnetApp(App[int]):
                 ("family", "Family"),
                 ("address", "Address"),
                 ("port", "Port"),
+                ("bind", "Bind"),
                 ("pid", "PID"),
                 ("process", "Process"),
             ):
@@ -271,6 +272,7 @@ class PnetApp(App[int]):
         self.query_one(ConnectView).show(self.workspace, service, reveal=self.reveal)
         table = self.query_one(ProbeTable)
         table.restore(self.results.get(service.name, {}), self.history.get(service.name, {}))
+        table.sort_by_kind()
         self._probe_summary()
         self._show_findings()
         self._show_env()
@@ -299,6 +301,10 @@ class PnetApp(App[int]):
         elif rows:
             good = sum(1 for r in rows.values() if r.ok)
             text.append(f"  {good}/{len(rows)} probes ok", "green" if good == len(rows) else "red")
+            found = self.findings.get(svc.name, ())
+            if found:
+                word = "finding" if len(found) == 1 else "findings"
+                text.append(f"  {len(found)} {word} (3: Findings)", status.style)
             when = self.probed_at.get(svc.name)
             if when is not None:
                 text.append(f"  at {when.strftime('%H:%M:%S')}", "dim")
@@ -417,8 +423,11 @@ class PnetApp(App[int]):
         stale = [k for k in rows if k not in seen]
         for k in stale:
             del rows[k]
-        if stale and self.current is not None and self.current.name == name:
-            self.query_one(ProbeTable).restore(rows, self.history.get(name, {}))
+        if self.current is not None and self.current.name == name:
+            table = self.query_one(ProbeTable)
+            if stale:
+                table.restore(rows, self.history.get(name, {}))
+            table.sort_by_kind()
         self.findings[name] = message.findings
         self.reports[name] = message.report
         self.probed_at[name] = self.clock()
@@ -695,8 +704,14 @@ class PnetApp(App[int]):
         table = self.query_one("#listeners", DataTable)
         table.clear()
         for row in view.listeners:
+            bind = Text(row.bind, style="red" if row.bind == "loopback" else "green")
             table.add_row(
-                row.family, row.address, str(row.port), str(row.pid or ""), row.process or ""
+                row.family,
+                row.address,
+                str(row.port),
+                bind,
+                str(row.pid or ""),
+                row.process or "",
             )
         self.query_one("#instance-findings", FindingsView).show(
             list(view.findings), "The listeners look right: bound on every address, on PORT."

@@ -7,7 +7,7 @@ from a snapshot.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -79,6 +79,7 @@ class ListenerRow:
     port: int
     pid: int | None
     process: str | None
+    bind: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,11 @@ class InstanceView:
 class CoreEngine:
     """The real engine: pnet.engine, pnet.targets, pnet.pathcheck, pnet.probes.listeners."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(
+        self, options: Options, *, listeners: Callable[[], Sequence[Any]] | None = None
+    ) -> None:
         self.options = options
+        self.listeners = listeners
 
     async def probe(
         self, workspace: Workspace, source: Service | None, service: Service
@@ -145,14 +149,19 @@ class CoreEngine:
         from pnet.diagnose import diagnose
         from pnet.engine import local_addresses
 
-        listeners = listening()
+        listeners = list(self.listeners() if self.listeners is not None else listening())
+        listeners.sort(key=lambda li: (li.port, li.address))
+        if service is not None and service.ports:
+            mine = [li for li in listeners if li.port in service.ports]
+            listeners = mine + [li for li in listeners if li.port not in service.ports]
         rows = tuple(
             ListenerRow(
-                str(getattr(li, "family", "")),
+                f"ipv{li.family}" if isinstance(li.family, int) else str(li.family),
                 li.address,
                 li.port,
                 li.pid,
                 li.process,
+                str(getattr(li, "bind", "")),
             )
             for li in listeners
         )
@@ -160,14 +169,18 @@ class CoreEngine:
         if service is not None:
             identity = [
                 ("Service", service.name),
+                ("Platform", str(service.platform)),
                 ("Type", service.type.label),
                 (
                     "Region" if service.region else "Environment",
                     service.location or "-",
                 ),
                 ("Internal host", service.host or "none"),
-                ("Ports", ", ".join(str(p) for p in service.ports) or "none"),
+                ("Ports", ", ".join(str(p) for p in service.ports[:8]) or "none"),
             ]
+            port = service.env_var("PORT")
+            if port is not None and port.value:
+                identity.append(("PORT", port.value))
         findings: tuple[Finding, ...] = ()
         if service is not None:
             findings = tuple(

@@ -81,6 +81,15 @@ class ProbeTable(DataTable[Text | str]):
         detail = mask_text(r.detail)
         return [mark, r.kind, outcome, ms, trend, mask_text(r.target), detail]
 
+    def sort_by_kind(self) -> None:
+        """DNS, discovery, TCP, then the application, each in target order."""
+        if self.row_count:
+            self.sort(
+                "kind",
+                "target",
+                key=lambda cells: (KIND_ORDER.get(str(cells[0]), 9), str(cells[1])),
+            )
+
     @property
     def failed(self) -> list[ProbeResult]:
         return [r for r in self.results.values() if not r.ok]

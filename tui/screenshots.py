@@ -1,0 +1,155 @@
+"""Regenerate the README's screenshots from the demo: `python -m pnet.tui.screenshots DIR`.
+
+Each view is taken at 120x36 from the app running against the lab (a real network on loopback),
+with a fixed clock so the pictures only change when the app does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Any
+
+from pnet.tui.app import PnetApp
+from pnet.tui.engine import CoreEngine
+from pnet.tui.screens.pathcheck import PathCheckScreen
+from pnet.tui.status import Status
+from textual.pilot import Pilot
+
+from pnet.engine import Options
+from pnet.lab import LabThread
+from pnet.model import Workspace
+from pnet.sources import fixture
+
+SIZE = (120, 36)
+WAIT_S = 30.0
+NOW = datetime(2026, 7, 9, 12, 0, 0, tzinfo=UTC)
+
+
+def _clock() -> datetime:
+    return NOW
+
+
+async def _until(pilot: Pilot[Any], cond: Callable[[], bool]) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + WAIT_S
+    while not cond():
+        if loop.time() > end:
+            raise TimeoutError("the view never settled")
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def _settled(app: PnetApp, name: str) -> Callable[[], bool]:
+    return lambda: app.status.get(name) not in (None, Status.RUNNING)
+
+
+Shot = Callable[[PnetApp, Pilot[Any]], Awaitable[None]]
+
+
+async def _tree(app: PnetApp, pilot: Pilot[Any]) -> None:
+    await pilot.press("P")
+    await _until(pilot, lambda: app.sweep_state is None and len(app.findings) > 10)
+    app.clear_notifications()
+    app.select_service("api")
+
+
+async def _connect(app: PnetApp, pilot: Pilot[Any]) -> None:
+    app.select_service("acme-db")
+
+
+async def _probes(app: PnetApp, pilot: Pilot[Any]) -> None:
+    app.select_service("inventory")
+    await pilot.press("p")
+    await _until(pilot, _settled(app, "inventory"))
+    await pilot.press("2")
+
+
+async def _findings(app: PnetApp, pilot: Pilot[Any]) -> None:
+    app.select_service("reports")
+    await pilot.press("p")
+    await _until(pilot, _settled(app, "reports"))
+    await pilot.press("3")
+
+
+async def _pathcheck(app: PnetApp, pilot: Pilot[Any]) -> None:
+    app.open_path_check("api", "billing", run=True)
+    await _until(pilot, lambda: isinstance(app.screen, PathCheckScreen))
+    screen = app.screen
+    assert isinstance(screen, PathCheckScreen)
+    await _until(pilot, lambda: screen.verdict is not None and screen.verdict.done)
+
+
+async def _instance(app: PnetApp, pilot: Pilot[Any]) -> None:
+    await _until(pilot, lambda: app.instance_view is not None)
+
+
+SHOTS: dict[str, Shot] = {
+    "tree": _tree,
+    "connect": _connect,
+    "probes": _probes,
+    "findings": _findings,
+    "pathcheck": _pathcheck,
+    "instance": _instance,
+}
+
+
+def demo_workspace() -> Workspace:
+    with as_file(files("pnet.fixtures") / "render-acme.yaml") as path:
+        return fixture.load(path)
+
+
+def _lab_listeners(lab: LabThread, name: str) -> Callable[[], Sequence[Any]]:
+    from pnet.probes.listeners import Listener
+
+    def listeners() -> list[Listener]:
+        out = []
+        for address, port in lab.lab.listeners_inside(name):
+            family = 6 if ":" in address else 4
+            out.append(Listener(family, address, port, 41, "gunicorn", None))
+        return out
+
+    return listeners
+
+
+async def take(folder: Path, names: Sequence[str]) -> list[Path]:
+    ws = demo_workspace()
+    written: list[Path] = []
+    with LabThread(ws) as lab:
+        options = Options(nameserver=lab.nameserver, nameserver_for=lab.nameserver_for)
+        for name in names:
+            source = None
+            engine = CoreEngine(options)
+            if name == "instance":
+                source = ws.service("reports")
+                engine = CoreEngine(options, listeners=_lab_listeners(lab, "reports"))
+            app = PnetApp(
+                ws, source=source, engine=engine, clock=_clock, instance=name == "instance"
+            )
+            async with app.run_test(size=SIZE) as pilot:
+                await _until(pilot, lambda: app.current is not None)
+                await SHOTS[name](app, pilot)
+                await pilot.pause()
+                path = app.save_screenshot(filename=f"{name}.svg", path=str(folder))
+                written.append(Path(path))
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pnet.tui.screenshots")
+    parser.add_argument("folder", type=Path, help="where to write the SVGs")
+    parser.add_argument("--only", nargs="*", choices=list(SHOTS), help="just these views")
+    args = parser.parse_args(argv)
+    args.folder.mkdir(parents=True, exist_ok=True)
+    for path in asyncio.run(take(args.folder, args.only or list(SHOTS))):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
