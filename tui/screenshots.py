@@ -11,6 +11,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ async def _until(pilot: Pilot[Any], cond: Callable[[], bool]) -> None:
             raise TimeoutError("the view never settled")
         await pilot.pause(0.05)
     await pilot.pause()
+
+
+def _has_current(app: PnetApp) -> bool:
+    return app.current is not None
 
 
 def _settled(app: PnetApp, name: str) -> Callable[[], bool]:
@@ -132,7 +137,7 @@ async def take(folder: Path, names: Sequence[str]) -> list[Path]:
                 ws, source=source, engine=engine, clock=_clock, instance=name == "instance"
             )
             async with app.run_test(size=SIZE) as pilot:
-                await _until(pilot, lambda: app.current is not None)
+                await _until(pilot, partial(_has_current, app))
                 await SHOTS[name](app, pilot)
                 await pilot.pause()
                 path = app.save_screenshot(filename=f"{name}.svg", path=str(folder))
