@@ -492,7 +492,7 @@ query Project($id: String!) {
 """
 ENVIRONMENT_QUERY = """
 query Environment($projectId: String!, $environmentId: String!) {
-  environment(id: $environmentId) {
+  environment(id: $environmentId, projectId: $projectId) {
     id
     name
     serviceInstances {
