@@ -220,6 +220,41 @@ ENV_GROUP_VARS = [
 ]
 
 
+PROJECTS = [
+    {
+        "id": "prj-d6nm1vdm5p6s7398qg70",
+        "name": "platform",
+        "owner": OWNER,
+        "environmentIds": ["evm-d6nm1vdm5p6s7398qg7g", "evm-d6nm1vdm5p6s7398qg8h"],
+        "createdAt": "2026-05-01T10:00:00Z",
+        "updatedAt": "2026-11-01T10:00:00Z",
+    }
+]
+ENVIRONMENTS = [
+    {
+        "id": "evm-d6nm1vdm5p6s7398qg7g",
+        "name": "production",
+        "projectId": "prj-d6nm1vdm5p6s7398qg70",
+        "protectedStatus": "protected",
+        "networkIsolationEnabled": True,
+        "services": [],
+        "databasesIds": [],
+        "redisIds": [],
+        "envGroupIds": [],
+    },
+    {
+        "id": "evm-d6nm1vdm5p6s7398qg8h",
+        "name": "staging",
+        "projectId": "prj-d6nm1vdm5p6s7398qg70",
+        "protectedStatus": "unprotected",
+        "networkIsolationEnabled": False,
+    },
+]
+SERVICES[0]["environmentId"] = ENVIRONMENTS[0]["id"]
+SERVICES[1]["environmentId"] = ENVIRONMENTS[1]["id"]
+POSTGRES[0]["environmentId"] = ENVIRONMENTS[0]["id"]
+
+
 def page(items: list[dict[str, Any]], key: str, request: httpx.Request) -> httpx.Response:
     """Render's cursor pagination: `[{cursor, <key>: {...}}]`, at most `limit` items."""
     limit = int(request.url.params.get("limit", "20"))
@@ -253,6 +288,11 @@ class RenderApi:
             return page(POSTGRES, "postgres", request)
         if path == "/v1/key-value":
             return page(KEY_VALUE, "keyValue", request)
+        if path == "/v1/projects":
+            return page(PROJECTS, "project", request)
+        if path == "/v1/environments":
+            assert request.url.params["projectId"] == PROJECTS[0]["id"]
+            return page(ENVIRONMENTS, "environment", request)
         if path == "/v1/env-groups":
             return page([ENV_GROUP], "envGroup", request)
         if path == f"/v1/env-groups/{ENV_GROUP['id']}":
@@ -306,6 +346,12 @@ async def test_render_api_workspace() -> None:
         "acme",
     )
     assert db.ip_allow_list == ("0.0.0.0/0",)
+    assert (api_svc.project, api_svc.environment) == ("platform", "platform/production")
+    assert by["search"].environment == "platform/staging"
+    assert by["mailer"].environment is None
+    assert ws.environments["platform/production"].isolated
+    assert not ws.environments["platform/staging"].isolated
+    assert db.environment == "platform/production"
     replica = by["acme-db-replica"]
     assert (replica.kind, replica.host, replica.region) == (
         Kind.POSTGRES,
@@ -328,7 +374,8 @@ async def test_render_api_workspace() -> None:
     lists = [
         r
         for r in double.requests
-        if not r.url.path.endswith("/env-vars") and not r.url.path.startswith("/v1/env-groups/")
+        if not r.url.path.endswith("/env-vars")
+        and not r.url.path.startswith(("/v1/env-groups/", "/v1/environments"))
     ]
     assert all(r.url.params["limit"] == "100" for r in lists)
     assert all(r.url.params.get("ownerId") == OWNER["id"] for r in lists[1:])
@@ -848,3 +895,16 @@ def test_railway_odd_answers(project: Any, environment: Any, variables: Any) -> 
         assert "\n" not in str(exc)
     else:
         assert ws.platform is Platform.RAILWAY
+
+
+async def test_render_api_without_projects_still_loads() -> None:
+    double = RenderApi()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/projects":
+            return httpx.Response(403, json={"message": "forbidden"})
+        return double(request)
+
+    ws = await fetch_render(handler)
+    assert ws.service("api") is not None and not ws.environments
+    assert any("projects and environments unknown" in n for n in ws.notes)

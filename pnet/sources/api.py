@@ -254,6 +254,7 @@ class _RenderReader:
         )
         env_by_id = {str(s["id"]): e for s, e in zip(with_env, env_lists, strict=True)}
         notes: list[str] = []
+        places = await self._environments(scope, notes)
         model: list[Service] = []
         for raw in services:
             svc = self._service(raw, env_by_id.get(str(raw.get("id")), []), notes)
@@ -261,17 +262,45 @@ class _RenderReader:
                 linked = group_vars.get(str(raw.get("id")), [])
                 own = {v.key for v in svc.env}
                 extra = tuple(v for v in linked if v.key not in own)
-                model.append(replace(svc, env=extra + svc.env) if extra else svc)
+                svc = replace(svc, env=extra + svc.env) if extra else svc
+                model.append(_placed(svc, raw, places))
         for raw in databases:
-            model.extend(self._postgres_and_replicas(raw))
-        model.extend(self._keyvalue(k) for k in stores)
+            model.extend(_placed(s, raw, places) for s in self._postgres_and_replicas(raw))
+        model.extend(_placed(self._keyvalue(k), k, places) for k in stores)
         return Workspace(
             name=str(owner.get("name") or owner_id or "render"),
             platform=Platform.RENDER,
             services=tuple(model),
+            environments={info.name: info for _, info in places.values()},
             source=f"Render API ({self.host})",
             notes=tuple(notes),
         )
+
+    async def _environments(
+        self, scope: Mapping[str, str], notes: list[str]
+    ) -> dict[str, tuple[str, EnvironmentInfo]]:
+        """Environment id -> (project name, `project/environment` with its isolation)."""
+        try:
+            projects = await self._list("/projects", "project", scope)
+            envs = await _bounded(
+                [
+                    partial(self._list, "/environments", "environment", {"projectId": str(p["id"])})
+                    for p in projects
+                    if p.get("id")
+                ]
+            )
+        except InputError as exc:
+            notes.append(f"projects and environments unknown ({exc.message})")
+            return {}
+        names = {str(p.get("id")): str(p.get("name") or p.get("id")) for p in projects}
+        out: dict[str, tuple[str, EnvironmentInfo]] = {}
+        for env_list in envs:
+            for env in env_list:
+                project = names.get(str(env.get("projectId")), str(env.get("projectId")))
+                key = f"{project}/{env.get('name') or env.get('id')}"
+                isolated = env.get("networkIsolationEnabled") is True
+                out[str(env.get("id"))] = (project, EnvironmentInfo(key, isolated=isolated))
+        return out
 
     def _pick_owner(self, owners: list[dict[str, Any]], wanted: str | None) -> dict[str, Any]:
         if wanted:
@@ -429,6 +458,15 @@ class _RenderReader:
             ip_allow_list=_cidrs(allow) if isinstance(allow, list) else None,
             id=_text(raw.get("id")),
         )
+
+
+def _placed(
+    svc: Service, raw: Mapping[str, Any], places: Mapping[str, tuple[str, EnvironmentInfo]]
+) -> Service:
+    place = places.get(str(raw.get("environmentId")))
+    if place is None:
+        return svc
+    return replace(svc, project=place[0], environment=place[1].name)
 
 
 def _owned(owner: Any, owner_id: str) -> bool:
