@@ -1,0 +1,81 @@
+"""The app against the lab: a real network on loopback, probed through the real engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from pnet.tui.app import PnetApp
+from pnet.tui.engine import CoreEngine
+from pnet.tui.screens.pathcheck import PathCheckScreen
+from pnet.tui.status import Status
+from pnet.tui.widgets.probe_table import ProbeTable
+from textual.pilot import Pilot
+
+from pnet.engine import Options
+from pnet.lab import LabThread
+from pnet.model import Workspace
+from pnet.pathcheck import State
+from tests.test_tui_support import acme, clock
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[tuple[Workspace, Options]]:
+    ws = acme()
+    with LabThread(ws) as running:
+        yield ws, Options(nameserver=running.nameserver, nameserver_for=running.nameserver_for)
+
+
+async def settle(pilot: Pilot[Any], cond: Callable[[], bool], rounds: int = 400) -> None:
+    for _ in range(rounds):
+        if cond():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("never settled")
+
+
+def make(lab: tuple[Workspace, Options], source: str | None = None) -> PnetApp:
+    ws, options = lab
+    src = ws.service(source) if source else None
+    return PnetApp(ws, source=src, engine=CoreEngine(options), clock=clock)
+
+
+async def test_probes_turn_ok_and_failed(lab: tuple[Workspace, Options]) -> None:
+    app = make(lab)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: app.current is not None)
+        app.select_service("search")
+        await pilot.press("p")
+        await settle(pilot, lambda: app.status.get("search") not in (None, Status.RUNNING))
+        table = app.query_one(ProbeTable)
+        assert app.status["search"] is Status.OK
+        assert table.row_count >= 3 and not table.failed
+        app.select_service("reports")
+        await pilot.press("p")
+        await settle(pilot, lambda: app.status.get("reports") not in (None, Status.RUNNING))
+        assert app.status["reports"] is Status.ERROR
+        assert any(r.kind == "tcp" and r.outcome == "refused" for r in table.failed)
+        assert any(f.kind == "refused" for f in app.findings["reports"])
+
+
+async def test_path_checks_against_the_lab(lab: tuple[Workspace, Options]) -> None:
+    app = make(lab, "api")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: app.current is not None)
+        for target, failed_at in (("search", None), ("billing", "resolves"), ("queue", "connects")):
+            app.open_path_check("api", target, run=True)
+            await settle(pilot, lambda: isinstance(app.screen, PathCheckScreen))
+            screen = app.screen
+            assert isinstance(screen, PathCheckScreen)
+            await settle(pilot, lambda: screen.verdict is not None and screen.verdict.done)
+            verdict = screen.verdict
+            assert verdict is not None
+            if failed_at is None:
+                assert verdict.ok, verdict.lines()
+            else:
+                assert verdict.failed is not None and verdict.failed.name == failed_at
+                assert verdict.failed.fix
+            if target == "billing":
+                assert verdict.stage("network").state is State.FAILED
+            await pilot.press("escape")
