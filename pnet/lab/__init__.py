@@ -35,7 +35,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from types import TracebackType
 
+from pnet.lab import netns
 from pnet.lab.dns import DnsServer
+from pnet.lab.netns import Fabric
 from pnet.lab.network import (
     MAX_NETWORKS,
     V4_LOOPBACK,
@@ -61,10 +63,12 @@ FD_MARGIN = 1024
 class Lab:
     """A workspace served for real: DNS servers and listeners on loopback addresses."""
 
-    def __init__(self, workspace: Workspace, *, dns_port: int = 0) -> None:
+    def __init__(self, workspace: Workspace, *, dns_port: int = 0, netns: bool = False) -> None:
         self.workspace = workspace
         self.dns_port = dns_port
-        self.plan: Plan = plan(workspace)
+        self.netns = netns
+        self.fabric: Fabric | None = None
+        self.plan: Plan = plan(workspace, netns=netns)
         self.notes: list[str] = list(self.plan.notes)
         self.tls_cert_pem: str | None = None
         self._served: list[Served] = list(self.plan.served)
@@ -80,8 +84,11 @@ class Lab:
 
     @property
     def nameserver(self) -> tuple[str, int]:
-        """The DNS server that answers every network's names."""
+        """The DNS server that answers every network's names (with netns, where there is no
+        such server, the first network's resolver)."""
         if self._dns is None:
+            if self.netns and self._network_dns:
+                return next(iter(self._network_dns.values())).nameserver
             raise RuntimeError("the lab is not started")
         return self._dns.nameserver
 
@@ -91,7 +98,7 @@ class Lab:
             return self.nameserver
         server = self._network_dns.get(location)
         if server is None:
-            if self._dns is None:
+            if not self._started:
                 raise RuntimeError("the lab is not started")
             known = ", ".join(self._network_dns) or "none"
             raise KeyError(f"no private network {location!r} in this lab (networks: {known})")
@@ -160,9 +167,19 @@ class Lab:
     async def _start(self) -> None:
         count = len(self.plan.networks)
         self._raise_file_limit(len(self.plan.listeners()) + 2 * count + 2)
-        sockets = self._claim_block()
+        if self.netns:
+            sockets = await self._netns_build()
+        else:
+            sockets = self._claim_block()
         listeners = self.plan.listeners()
         tls_context = await self._tls_context(listeners)
+        if self.netns:
+            await self._netns_dns()
+        else:
+            await self._loopback_dns()
+        await self._serve(sockets, tls_context)
+
+    async def _loopback_dns(self) -> None:
         self._dns = DnsServer(self.plan.all_zone(), V4_LOOPBACK, self.dns_port)
         try:
             await self._dns.start()
@@ -179,6 +196,72 @@ class Lab:
                 server = DnsServer(net.zone, net.dns_address, 0)
                 await server.start()
             self._network_dns[net.name] = server
+
+    async def _netns_build(self) -> list[tuple[Served, socket.socket]]:
+        why = netns.available()
+        if why is not None:
+            raise LabError(why)
+        fabric = netns.Fabric(self.plan)
+        self.fabric = fabric
+        await asyncio.to_thread(fabric.build)
+        by_ns: dict[str, list[Served]] = {}
+        for spec in self.plan.listeners():
+            by_ns.setdefault(fabric.instance_ns[spec.instance], []).append(spec)
+        out: list[tuple[Served, socket.socket]] = []
+        for name, specs in by_ns.items():
+            made = await asyncio.to_thread(netns.in_netns, name, lambda s=specs: self._bind_in(s))
+            self._raw.extend(sock for _, sock in made)
+            out.extend(made)
+        return out
+
+    def _bind_in(self, specs: list[Served]) -> list[tuple[Served, socket.socket]]:
+        """Bind the listeners of one instance (runs inside its namespace)."""
+        made: list[tuple[Served, socket.socket]] = []
+        try:
+            for spec in specs:
+                svc = self._service(spec.service)
+                v6only = bool(svc.lab and svc.lab.bind == "ipv6")
+                made.append(
+                    (
+                        spec,
+                        netns.make_socket(socket.SOCK_STREAM, spec.bind, spec.port, v6only=v6only),
+                    )
+                )
+        except OSError as exc:
+            for _, sock in made:
+                sock.close()
+            raise LabError(f"cannot listen in {specs[0].instance}: {_reason(exc)}") from None
+        return made
+
+    async def _netns_dns(self) -> None:
+        fabric = self.fabric
+        assert fabric is not None
+        port = self.dns_port or 53
+        for net in self.plan.networks:
+
+            def make(address: str = net.dns_address) -> tuple[socket.socket, socket.socket]:
+                tcp = netns.make_socket(socket.SOCK_STREAM, address, port)
+                try:
+                    udp = netns.make_socket(socket.SOCK_DGRAM, address, port)
+                except BaseException:
+                    tcp.close()
+                    raise
+                return tcp, udp
+
+            pair = await asyncio.to_thread(netns.in_netns, fabric.network_ns[net.name], make)
+            server = DnsServer(net.zone, net.dns_address, port)
+            self._network_dns[net.name] = server
+            await server.start(sockets=pair)
+
+    def netns_of(self, service_name: str, instance: int = 0) -> str:
+        """The network namespace of one instance (with netns): `ip netns exec NAME ...`."""
+        if self.fabric is None:
+            raise LabError("this lab runs without network namespaces")
+        return self.fabric.namespace_of(self.instances(service_name)[instance])
+
+    async def _serve(
+        self, sockets: list[tuple[Served, socket.socket]], tls_context: ssl.SSLContext | None
+    ) -> None:
         blackholes: list[tuple[Served, socket.socket]] = []
         for spec, sock in sockets:
             svc = self._service(spec.service)
@@ -203,7 +286,7 @@ class Lab:
                 raise
             self._servers.append(listener)
         if blackholes:
-            results = await asyncio.gather(*(self._fill(sock) for _, sock in blackholes))
+            results = await asyncio.gather(*(self._fill(spec, sock) for spec, sock in blackholes))
             for (spec, _), held in zip(blackholes, results, strict=True):
                 if not held:
                     self.notes.append(
@@ -351,12 +434,19 @@ class Lab:
 
         return run
 
-    async def _fill(self, listener: socket.socket) -> bool:
+    async def _fill(self, spec: Served, listener: socket.socket) -> bool:
         """Fill a backlog-0 listener's accept queue; True once a further connect hangs."""
         loop = asyncio.get_running_loop()
-        address = listener.getsockname()
+        address = (spec.address, spec.port)
+        family = socket.AF_INET6 if spec.family == 6 else socket.AF_INET
         for _ in range(BLACKHOLE_MAX_FILL):
-            client = socket.socket(listener.family, socket.SOCK_STREAM)
+            if self.fabric is not None:
+                name = self.fabric.instance_ns[spec.instance]
+                client = await asyncio.to_thread(
+                    netns.in_netns, name, lambda: socket.socket(family, socket.SOCK_STREAM)
+                )
+            else:
+                client = socket.socket(listener.family, socket.SOCK_STREAM)
             client.setblocking(False)
             try:
                 async with asyncio.timeout(BLACKHOLE_PROBE_S):
@@ -405,6 +495,8 @@ class Lab:
         self._raw.clear()
         for _ in range(3):
             await asyncio.sleep(0)
+        if self.fabric is not None:
+            await asyncio.to_thread(self.fabric.teardown)
 
 
 _STARTTLS = ("postgres",)
@@ -442,8 +534,8 @@ def _reason(exc: OSError) -> str:
 class LabThread:
     """A Lab in its own thread and event loop, for blocking callers (the app, tests)."""
 
-    def __init__(self, workspace: Workspace, *, dns_port: int = 0) -> None:
-        self.lab = Lab(workspace, dns_port=dns_port)
+    def __init__(self, workspace: Workspace, *, dns_port: int = 0, netns: bool = False) -> None:
+        self.lab = Lab(workspace, dns_port=dns_port, netns=netns)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None

@@ -2,9 +2,12 @@
 
 stdout, first line: `nameserver HOST:PORT` (printed and flushed once everything listens; with
 `--network-of REGION` the resolver of that private network, otherwise the one that answers
-every network's names). Then a table of the networks and of what listens where. Notes (an
-address two services need, a raised open-file limit) go to stderr. SIGINT or SIGTERM stops the
-lab cleanly: exit 0. A bad fixture or an address the lab cannot use: one line, exit 2.
+every network's names). `--netns` (root) serves every instance in a network namespace of
+its own (`pnet.lab.netns`); the first line is then the first network's resolver, reachable
+from that network's instances only. Then a table of the networks and of what listens where.
+Notes (an address two services need, a raised open-file limit) go to stderr. SIGINT or
+SIGTERM stops the lab cleanly: exit 0. A bad fixture or an address the lab cannot use: one
+line, exit 2.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the DNS servers' port (default: a free one)",
     )
     parser.add_argument(
+        "--netns",
+        action="store_true",
+        help="(root) every instance in a network namespace of its own, networks unlinked",
+    )
+    parser.add_argument(
         "--network-of",
         metavar="REGION",
         help="print the resolver of this region (Render) or environment (Railway) first",
@@ -67,15 +75,24 @@ def main(argv: list[str]) -> int:
         workspace = fixture.load(args.fixture)
     except InputError as exc:
         return _error(str(exc))
+    if args.netns:
+        from pnet.lab import netns
+
+        why = netns.available()
+        if why is not None:
+            return _error(why)
     try:
-        lab = Lab(workspace, dns_port=args.dns_port)
+        lab = Lab(workspace, dns_port=args.dns_port, netns=args.netns)
     except LabError as exc:
         return _error(f"{args.fixture}: {exc}")
     if args.network_of is not None and args.network_of not in lab.networks():
         known = ", ".join(lab.networks()) or "none"
         return _error(f"--network-of {args.network_of}: no such network (networks: {known})")
+    network = args.network_of
+    if network is None and args.netns and lab.networks():
+        network = lab.networks()[0]
     try:
-        return asyncio.run(_serve(lab, args.network_of))
+        return asyncio.run(_serve(lab, network))
     except LabError as exc:
         return _error(str(exc))
     except KeyboardInterrupt:
@@ -182,3 +199,11 @@ def print_table(lab: Lab, out: TextIO) -> None:
         for row in rows:
             cells = [row[i].ljust(widths[i]) for i in range(4)]
             out.write("  " + "  ".join(cells) + "  " + row[4] + "\n")
+    if lab.fabric is not None:
+        out.write(
+            "\nnetwork namespaces (run a command inside an instance: ip netns exec NAME ...)\n"
+        )
+        names = [(i.id, lab.fabric.namespace_of(i)) for i in lab.plan.instances]
+        width = max((len(i) for i, _ in names), default=0)
+        for inst, name in names:
+            out.write(f"  {inst.ljust(width)}  {name}\n")

@@ -139,7 +139,11 @@ class DnsServer:
     def nameserver(self) -> tuple[str, int]:
         return (self.address, self.port)
 
-    async def start(self) -> None:
+    async def start(self, sockets: tuple[socket.socket, socket.socket] | None = None) -> None:
+        """Listen; `sockets` (TCP, UDP), bound and non-blocking, instead of binding here."""
+        if sockets is not None:
+            await self._start_on(*sockets)
+            return
         loop = asyncio.get_running_loop()
         attempts = 1 if self.requested_port else 20
         last: OSError | None = None
@@ -178,6 +182,26 @@ class DnsServer:
             return
         assert last is not None
         raise last
+
+    async def _start_on(self, tcp_sock: socket.socket, udp_sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        self.port = tcp_sock.getsockname()[1]
+        tcp_sock.listen(64)
+        try:
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Udp(self.zone), sock=udp_sock
+            )
+        except BaseException:
+            udp_sock.close()
+            tcp_sock.close()
+            raise
+        self._udp = transport
+        try:
+            self._tcp = await asyncio.start_server(self._serve_tcp, sock=tcp_sock)
+        except BaseException:
+            tcp_sock.close()
+            await self.stop()
+            raise
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

@@ -30,6 +30,7 @@ V4_LOOPBACK = "127.0.0.1"
 DNS_TTL = 5
 MAX_NETWORKS = 254
 HOSTS_PER_NETWORK = 254 * 254
+NETNS_HOSTS = 253
 
 
 class LabError(Exception):
@@ -109,6 +110,7 @@ class Plan:
     instances: tuple[Instance, ...]
     served: tuple[Served, ...]
     notes: tuple[str, ...]
+    netns: bool = False
 
     def network(self, name: str) -> NetworkPlan | None:
         for net in self.networks:
@@ -137,12 +139,14 @@ class Plan:
         return [i.ipv4 for i in self.instances_of(service.name)]
 
     def listeners(self) -> list[Served]:
-        """One entry per socket to open (replicas sharing `::1` appear once)."""
-        seen: set[tuple[str, int]] = set()
+        """One entry per socket to open (replicas sharing `::1` appear once; with netns, one
+        per instance, bound address and port, a dual-stack `::` serving both families)."""
+        seen: set[tuple[str, str, int]] = set()
         out = []
         for s in self.served:
-            if s.listening and (s.address, s.port) not in seen:
-                seen.add((s.address, s.port))
+            key = (s.instance, s.bind, s.port) if self.netns else ("", s.address, s.port)
+            if s.listening and key not in seen:
+                seen.add(key)
                 out.append(s)
         return out
 
@@ -177,8 +181,12 @@ def ports_of(service: Service) -> tuple[int, ...]:
     return service.ports
 
 
-def plan(workspace: Workspace, *, first_network: int = 1) -> Plan:
-    """The lab's plan; networks are numbered from `first_network` (127.N.0.0/16 each)."""
+def plan(workspace: Workspace, *, first_network: int = 1, netns: bool = False) -> Plan:
+    """The lab's plan; networks are numbered from `first_network` (127.N.0.0/16 each).
+
+    With `netns`, every instance is a network namespace of its own (`pnet.lab.netns`):
+    addresses `198.18.N.k` and `2001:2:0:N::k`, at most 253 instances per network.
+    """
     notes: list[str] = []
     locations: list[str] = []
     for svc in workspace.services:
@@ -202,7 +210,8 @@ def plan(workspace: Workspace, *, first_network: int = 1) -> Plan:
             continue
         net_index = locations.index(svc.location) + first_network
         down = min(svc.lab.down if svc.lab else 0, svc.instances)
-        v6 = V6_LOOPBACK if families[svc.location] is not Network.IPV4_ONLY else None
+        has_v6 = families[svc.location] is not Network.IPV4_ONLY
+        v6 = V6_LOOPBACK if has_v6 else None
         mine = []
         for i in range(svc.instances):
             k = counters[svc.location]
@@ -212,6 +221,14 @@ def plan(workspace: Workspace, *, first_network: int = 1) -> Plan:
                 )
             counters[svc.location] = k + 1
             address = f"127.{net_index}.{1 + k // 254}.{1 + k % 254}"
+            if netns:
+                if k >= NETNS_HOSTS:
+                    raise LabError(
+                        f"network {svc.location!r} has more than {NETNS_HOSTS} instances, "
+                        "more than the lab serves with --netns"
+                    )
+                address = f"198.18.{net_index}.{k + 1}"
+                v6 = f"2001:2:0:{net_index:x}::{k + 1:x}" if has_v6 else None
             inst = Instance(
                 service=svc.name,
                 index=i,
@@ -225,7 +242,7 @@ def plan(workspace: Workspace, *, first_network: int = 1) -> Plan:
         instances.extend(mine)
         by_service[svc.name] = mine
 
-    served, v6_lost = _served(workspace, families, by_service, notes)
+    served, v6_lost = _served(workspace, families, by_service, notes, netns)
 
     networks = []
     for index, loc in enumerate(locations, start=first_network):
@@ -247,12 +264,12 @@ def plan(workspace: Workspace, *, first_network: int = 1) -> Plan:
                 name=loc,
                 index=index,
                 family=families[loc],
-                dns_address=f"127.{index}.0.53",
+                dns_address=f"198.18.{index}.254" if netns else f"127.{index}.0.53",
                 zone=zone,
                 services=tuple(names),
             )
         )
-    return Plan(workspace, tuple(networks), tuple(instances), tuple(served), tuple(notes))
+    return Plan(workspace, tuple(networks), tuple(instances), tuple(served), tuple(notes), netns)
 
 
 def _records(svc: Service, family: Network, insts: list[Instance], v6_lost: set[str]) -> Records:
@@ -260,8 +277,8 @@ def _records(svc: Service, family: Network, insts: list[Instance], v6_lost: set[
     aaaa: tuple[str, ...] = ()
     if family is not Network.IPV6_ONLY:
         a = tuple(i.ipv4 for i in insts)
-    if family is not Network.IPV4_ONLY and insts and svc.name not in v6_lost:
-        aaaa = (V6_LOOPBACK,)
+    if family is not Network.IPV4_ONLY and svc.name not in v6_lost:
+        aaaa = _unique(i.ipv6 for i in insts if i.ipv6)
     return Records(a, aaaa)
 
 
@@ -270,6 +287,7 @@ def _served(
     families: dict[str, Network],
     by_service: dict[str, list[Instance]],
     notes: list[str],
+    netns: bool = False,
 ) -> tuple[list[Served], set[str]]:
     """Decide every listener; shared addresses (`::1`, `127.0.0.1`) go by priority."""
     wanted: list[tuple[int, int, Served]] = []
@@ -283,7 +301,12 @@ def _served(
         tls = bool(svc.lab and svc.lab.tls)
         for inst in by_service.get(svc.name, []):
             for port in ports_of(svc):
-                for address, app_bind, tier in _addresses(svc, family, bind, inst):
+                where = (
+                    _netns_addresses(family, bind, inst)
+                    if netns
+                    else _addresses(svc, family, bind, inst)
+                )
+                for address, app_bind, tier in where:
                     order += 1
                     wanted.append(
                         (
@@ -308,7 +331,7 @@ def _served(
     lost: dict[str, dict[str, str]] = {}
     for _tier, order, s in sorted(wanted, key=lambda t: (t[0], t[1])):
         key = (s.address, s.port)
-        if s.address not in (V6_LOOPBACK, V4_LOOPBACK):
+        if netns or s.address not in (V6_LOOPBACK, V4_LOOPBACK):
             decided[order] = s
             continue
         owner = owners.get(key)
@@ -358,6 +381,20 @@ def _addresses(
     if family is Network.IPV6_ONLY:
         return [(V6_LOOPBACK, "::", v6_tier)]
     return [(inst.ipv4, "::", 0), (V6_LOOPBACK, "::", v6_tier)]
+
+
+def _netns_addresses(family: Network, bind: str, inst: Instance) -> list[tuple[str, str, int]]:
+    """With netns: (address a client reaches, what the app binds in its own namespace, 0)."""
+    v6 = inst.ipv6 or V6_LOOPBACK
+    if bind == "loopback":
+        return [(V4_LOOPBACK, V4_LOOPBACK, 0)]
+    if bind == "ipv6":
+        return [(v6, "::", 0)]
+    if bind == "ipv4" or family is Network.IPV4_ONLY:
+        return [(inst.ipv4, "0.0.0.0", 0)]
+    if family is Network.IPV6_ONLY:
+        return [(v6, "::", 0)]
+    return [(inst.ipv4, "::", 0), (v6, "::", 0)]
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
