@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -33,6 +34,10 @@ async def settle(pilot: Pilot[Any], cond: Callable[[], bool], rounds: int = 400)
             return
         await pilot.pause(0.02)
     raise AssertionError("never settled")
+
+
+def done(screen: PathCheckScreen) -> bool:
+    return screen.verdict is not None and screen.verdict.done
 
 
 def make(lab: tuple[Workspace, Options], source: str | None = None) -> PnetApp:
@@ -68,7 +73,7 @@ async def test_path_checks_against_the_lab(lab: tuple[Workspace, Options]) -> No
             await settle(pilot, lambda: isinstance(app.screen, PathCheckScreen))
             screen = app.screen
             assert isinstance(screen, PathCheckScreen)
-            await settle(pilot, lambda: screen.verdict is not None and screen.verdict.done)
+            await settle(pilot, partial(done, screen))
             verdict = screen.verdict
             assert verdict is not None
             if failed_at is None:
