@@ -58,6 +58,14 @@ PROTOCOL_3_0 = 196608
 TERMINATE = b"X\x00\x00\x00\x04"
 SNIFF = b"PING\r\n\r\n"
 TLS_MODES = ("disable", "prefer", "require")
+SSLMODES = {
+    "disable": "disable",
+    "allow": "prefer",
+    "prefer": "prefer",
+    "require": "require",
+    "verify-ca": "require",
+    "verify-full": "require",
+}
 AUTH_METHODS = {
     0: "trust",
     2: "kerberos",
@@ -233,20 +241,22 @@ async def hello(
     user: str = "postgres",
     database: str | None = None,
     password: str | None = None,
-    tls: str = "prefer",
+    tls: str | bool = "prefer",
     timeout: float = 2.0,  # noqa: ASYNC109
     server_hostname: str | None = None,
 ) -> ProbeResult:
     """Handshake with a PostgreSQL server (kind "postgres"; evidence tls_offered, tls, auth,
     server_error, sqlstate, server_version, banner, user, database).
 
-    tls: "disable" (no SSLRequest), "prefer" (TLS when offered), "require" (tls-error when not).
+    tls: "disable" (no SSLRequest), "prefer" (TLS when offered), "require" (tls-error when not);
+    any libpq sslmode is accepted (allow as prefer; verify-ca and verify-full as require: the
+    probe asks whether TLS works, not who signed the certificate); True means require, False
+    prefer.
     database: defaults to "postgres", which every cluster has (libpq would use the user name).
     """
-    if tls not in TLS_MODES:
-        raise ValueError(f"tls must be one of {', '.join(TLS_MODES)}, not {tls!r}")
     clock = Clock(timeout)
     target = hostport(host, port)
+    mode = ("require" if tls else "prefer") if isinstance(tls, bool) else SSLMODES.get(tls)
     evidence: dict[str, Any] = {
         "address": host,
         "port": port,
@@ -265,10 +275,12 @@ async def hello(
                 evidence[key] = redact(str(evidence[key]), password)
         return result(KIND, target, outcome, clock, redact(detail, password), evidence)
 
+    if mode is None:
+        return done(Outcome.ERROR, f"{target}: unknown sslmode {tls!r}")
     name = server_hostname or (host if ip_family(host) is None else None)
     try:
         return done(
-            *await _attempt(host, port, clock, evidence, user, database, password, tls, name)
+            *await _attempt(host, port, clock, evidence, user, database, password, mode, name)
         )
     except TlsFailure as exc:
         return done(Outcome.TLS_ERROR, f"{target}: {exc}")

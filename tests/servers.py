@@ -263,6 +263,21 @@ def init_postgres_template(cert: TlsCert | None = None) -> Path:
     return root
 
 
+def _wait_log(
+    path: Path, line: bytes, proc: subprocess.Popen[bytes], timeout: float = 15.0
+) -> None:
+    """Wait until a server's log says line (PostgreSQL accepts TCP before it takes logins)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise ServerError(f"{proc.args!r} exited with {proc.returncode}")
+        with contextlib.suppress(OSError):
+            if line in path.read_bytes():
+                return
+        time.sleep(0.05)
+    raise ServerError(f"{path} never said {line.decode()!r}")
+
+
 def start_postgres(template: Path, *, tls: TlsCert | None = None) -> Postgres:
     """Serve a copy of the template cluster on a free loopback port (TLS when given a cert)."""
     postgres = which("postgres", *PG_DIRS)
@@ -314,6 +329,7 @@ def start_postgres(template: Path, *, tls: TlsCert | None = None) -> Postgres:
     process = Process(proc, root, signal.SIGINT)
     try:
         wait_tcp(LOOPBACK, port, proc)
+        _wait_log(root / "server.log", b"ready to accept connections", proc)
     except BaseException:
         process.stop()
         raise

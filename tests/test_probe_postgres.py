@@ -101,9 +101,17 @@ async def test_tls_required_but_not_offered(postgres_server: servers.Postgres) -
     assert r.evidence["tls_offered"] is False
 
 
-async def test_an_unknown_tls_mode_is_a_usage_error() -> None:
-    with pytest.raises(ValueError):
-        await hello(LOOPBACK, 5432, tls="sometimes")
+async def test_an_unknown_sslmode_is_an_error_result() -> None:
+    r = await hello(LOOPBACK, 5432, tls="sometimes")
+    assert r.outcome is Outcome.ERROR and "sometimes" in r.detail
+
+
+@pytest.mark.parametrize("mode", ["verify-full", True])
+async def test_libpq_sslmodes_and_booleans(
+    postgres_server: servers.Postgres, mode: str | bool
+) -> None:
+    r = await hello(postgres_server.host, postgres_server.port, user="trusted", tls=mode)
+    assert r.outcome is Outcome.TLS_ERROR
 
 
 async def test_redis_is_not_postgres(redis_server: servers.Redis) -> None:
