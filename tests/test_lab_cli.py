@@ -168,6 +168,8 @@ def test_bad_fixture_is_one_line_and_exit_2(tmp_path: Path) -> None:
         (("/nonexistent/ws.yaml",), "pnet: error: /nonexistent/ws.yaml"),
         ((ACME, "--network-of", "mars"), "pnet: error: --network-of mars: no such network"),
         ((ACME, "--dns-port", "70000"), "pnet: error: --dns-port 70000"),
+        ((), "pnet: error: the following arguments are required: FIXTURE"),
+        ((ACME, "--dns-port", "x"), "pnet: error: argument --dns-port: invalid int value"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(args: tuple[str, ...], expected: str) -> None:

@@ -29,8 +29,8 @@ PROG = "pnet lab"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        usage = self.format_usage().strip().removeprefix("usage: ")
+        self.exit(2, f"pnet: error: {message} (usage: {usage})\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
