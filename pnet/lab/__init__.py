@@ -18,6 +18,15 @@ loopback listens on `127.0.0.1` only, so its instance address refuses.
 connects time out, as to an address nothing routes to. The lab checks it at start and says
 so in `notes` if this kernel answers anyway.
 
+The addresses are fixed once `start()` returns: when another lab on this machine already
+serves `127.1.0.0/16` (and the next blocks), this one numbers its networks from the next free
+block, and says so in `notes`. `127.0.0.1` and `::1` are shared by every lab, so a service
+bound to loopback, or reached over IPv6, is served by the first lab that listens there.
+
+`Lab(workspace, netns=True)` (root) puts every instance in a network namespace of its own
+instead, on a bridge per private network, with its own IPv4 and IPv6 addresses: no shared
+address, and a packet for another network has no route (`pnet.lab.netns`).
+
 The lab may raise the process's soft open-file limit towards the hard one when the workspace
 needs more sockets than the soft limit allows (it says so in `notes`).
 """
@@ -35,7 +44,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from types import TracebackType
 
-from pnet.lab import netns
+from pnet.lab import netns as _netns
 from pnet.lab.dns import DnsServer
 from pnet.lab.netns import Fabric
 from pnet.lab.network import (
@@ -198,10 +207,10 @@ class Lab:
             self._network_dns[net.name] = server
 
     async def _netns_build(self) -> list[tuple[Served, socket.socket]]:
-        why = netns.available()
+        why = _netns.available()
         if why is not None:
             raise LabError(why)
-        fabric = netns.Fabric(self.plan)
+        fabric = _netns.Fabric(self.plan)
         self.fabric = fabric
         await asyncio.to_thread(fabric.build)
         by_ns: dict[str, list[Served]] = {}
@@ -209,7 +218,7 @@ class Lab:
             by_ns.setdefault(fabric.instance_ns[spec.instance], []).append(spec)
         out: list[tuple[Served, socket.socket]] = []
         for name, specs in by_ns.items():
-            made = await asyncio.to_thread(netns.in_netns, name, lambda s=specs: self._bind_in(s))
+            made = await asyncio.to_thread(_netns.in_netns, name, lambda s=specs: self._bind_in(s))
             self._raw.extend(sock for _, sock in made)
             out.extend(made)
         return out
@@ -224,7 +233,7 @@ class Lab:
                 made.append(
                     (
                         spec,
-                        netns.make_socket(socket.SOCK_STREAM, spec.bind, spec.port, v6only=v6only),
+                        _netns.make_socket(socket.SOCK_STREAM, spec.bind, spec.port, v6only=v6only),
                     )
                 )
         except OSError as exc:
@@ -240,15 +249,15 @@ class Lab:
         for net in self.plan.networks:
 
             def make(address: str = net.dns_address) -> tuple[socket.socket, socket.socket]:
-                tcp = netns.make_socket(socket.SOCK_STREAM, address, port)
+                tcp = _netns.make_socket(socket.SOCK_STREAM, address, port)
                 try:
-                    udp = netns.make_socket(socket.SOCK_DGRAM, address, port)
+                    udp = _netns.make_socket(socket.SOCK_DGRAM, address, port)
                 except BaseException:
                     tcp.close()
                     raise
                 return tcp, udp
 
-            pair = await asyncio.to_thread(netns.in_netns, fabric.network_ns[net.name], make)
+            pair = await asyncio.to_thread(_netns.in_netns, fabric.network_ns[net.name], make)
             server = DnsServer(net.zone, net.dns_address, port)
             self._network_dns[net.name] = server
             await server.start(sockets=pair)
@@ -443,7 +452,7 @@ class Lab:
             if self.fabric is not None:
                 name = self.fabric.instance_ns[spec.instance]
                 client = await asyncio.to_thread(
-                    netns.in_netns, name, lambda: socket.socket(family, socket.SOCK_STREAM)
+                    _netns.in_netns, name, lambda: socket.socket(family, socket.SOCK_STREAM)
                 )
             else:
                 client = socket.socket(listener.family, socket.SOCK_STREAM)
