@@ -1,4 +1,5 @@
-"""`python -m pnet.bench [FIXTURE] [--runs N]`: how long each probe kind takes against the lab.
+"""`python -m pnet.bench [FIXTURE] [--runs N] [--format text|json] [--in-process]`: how long
+each probe kind takes against the lab.
 
 Starts the lab on the fixture (default: the demo, fixtures/render-acme.yaml) in its own
 process (`python -m pnet.lab`, so the lab's work does not share the probes' event loop or
@@ -20,6 +21,7 @@ import asyncio
 import hashlib
 import importlib
 import importlib.resources
+import json
 import re
 import signal
 import statistics
@@ -488,7 +490,45 @@ def render(
     return "\n".join(lines)
 
 
-async def bench(workspace: Workspace, fixture: str, runs: int, in_process: bool = False) -> str:
+def as_json(
+    fixture: str, runs: int, timings: list[Timing], result: Sweep, where: str
+) -> dict[str, Any]:
+    return {
+        "fixture": fixture,
+        "runs": runs,
+        "lab": where,
+        "kinds": [
+            {
+                "kind": t.kind,
+                "target": t.target,
+                "client": t.client,
+                "median_ms": round(t.median, 3) if t.ms else None,
+                "p90_ms": round(t.p90, 3) if t.ms else None,
+                "failures": t.failures,
+            }
+            for t in timings
+        ],
+        "sweep": {
+            "probes": result.probes,
+            "services": result.services,
+            "concurrency": SWEEP_CONCURRENCY,
+            "timeout_s": PROBE_TIMEOUT_S,
+            "wall_ms": round(result.wall_ms, 1),
+            "slowest_ms": round(result.slowest_ms, 1),
+            "slowest": result.slowest,
+            "sum_ms": round(result.total_ms, 1),
+            "not_ok": result.failed,
+        },
+    }
+
+
+async def bench(
+    workspace: Workspace,
+    fixture: str,
+    runs: int,
+    in_process: bool = False,
+    output: str = "text",
+) -> str:
     lab: Lab | LabProcess
     if in_process:
         lab, where = Lab(workspace), "in the bench's event loop"
@@ -498,6 +538,8 @@ async def bench(workspace: Workspace, fixture: str, runs: int, in_process: bool 
         prober = Prober(lab)
         timings = await time_kinds(lab, prober, runs)
         result = await sweep(lab, prober)
+        if output == "json":
+            return json.dumps(as_json(fixture, runs, timings, result, where), indent=2)
         return render(fixture, runs, lab, timings, result, where)
 
 
@@ -513,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("fixture", nargs="?", metavar="FIXTURE", help="default: the demo fixture")
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, metavar="N")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--in-process", action="store_true", help="run the lab in the bench's own event loop"
     )
@@ -526,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
         args.fixture = str(demo_fixture())
     try:
         workspace = fixture.load(args.fixture)
-        text = asyncio.run(bench(workspace, args.fixture, args.runs, args.in_process))
+        text = asyncio.run(bench(workspace, args.fixture, args.runs, args.in_process, args.format))
     except (InputError, LabError) as exc:
         print(f"pnet: error: {exc}", file=sys.stderr)
         return 2
