@@ -1,8 +1,9 @@
 """What answers on a lab listener: the service's protocol, or a hostile peer.
 
 Well-behaved peers:
-- `http`: HTTP/1.1 with keep-alive. The health path answers 200 (or `lab.http_status`), `/`
-  answers 200 with a small JSON naming the service and instance, other paths 404.
+- `http`: HTTP/1.1 with keep-alive. The health path answers 200, `/` answers 200 with a small
+  JSON naming the service and instance, other paths 404; with `lab.http_status` both answer
+  that status instead, as an app that is failing does everywhere.
 - `postgres`: PostgreSQL's opening exchange (protocol 3.0): SSLRequest and GSSENCRequest
   answered `N` (or `S` and a TLS handshake with `lab.tls`), then trust, or password
   authentication when the service has a password (`password:` or `lab.auth`): SCRAM-SHA-256
