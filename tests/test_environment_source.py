@@ -151,6 +151,11 @@ def test_render_instance_merged_with_a_blueprint() -> None:
     db_url = me.env_var("DATABASE_URL")
     assert db_url is not None and db_url.origin == "environment"
     assert db_url.value and db_url.value.startswith("postgresql://")
+    assert (db_url.ref_service, db_url.ref_type, db_url.ref_property) == (
+        "acme-db",
+        "postgres",
+        "connectionString",
+    )
     names = [s.name for s in ws.services]
     assert names[0] == "api" and set(names) == {"api", "search", "acme-db"}
     assert ws.name == "acme/platform"
@@ -388,3 +393,10 @@ def test_any_environment_gives_a_service_or_one_line(env: dict[str, str], with_b
         assert "\n" not in str(exc)
     else:
         assert me in ws.services
+
+
+def test_a_worker_in_the_blueprint_keeps_no_internal_address() -> None:
+    bp = blueprint.loads("services: [{type: worker, name: mailer, runtime: node}]\n", "render.yaml")
+    env = dict(RENDER_DUMP, RENDER_SERVICE_TYPE="worker", RENDER_SERVICE_NAME="mailer-j8k9")
+    _, me = environment.from_environ(env, blueprint=bp)
+    assert (me.name, me.kind, me.host, me.ports) == ("mailer", Kind.WORKER, None, ())

@@ -215,11 +215,11 @@ def _render(environ: Mapping[str, str], blueprint: Workspace | None) -> tuple[Wo
         ports = (port,) if port else entry.ports
         me = replace(
             entry,
-            host=slug or entry.host,
+            host=(slug or entry.host) if stype.has_internal_address else None,
             host_known=slug is not None,
             ports=ports if stype.has_internal_address else (),
             public_url=public or entry.public_url,
-            env=env,
+            env=_with_references(env, entry.env),
             id=_value(environ, "RENDER_SERVICE_ID"),
         )
     else:
@@ -284,6 +284,28 @@ def _blueprint_entry(blueprint: Workspace | None, slug: str | None, kind: Kind) 
         return pick[0]
     exact = [s for s in pick if slug_base(s.name) == slug]
     return exact[0] if len(exact) == 1 else None
+
+
+def _with_references(env: tuple[EnvVar, ...], declared: tuple[EnvVar, ...]) -> tuple[EnvVar, ...]:
+    """The instance's values, each with what the Blueprint says it refers to."""
+    by_key = {v.key: v for v in declared}
+    out = []
+    for var in env:
+        bp = by_key.get(var.key)
+        if bp is None or bp.origin not in ("fromService", "fromDatabase", "fromGroup"):
+            out.append(var)
+            continue
+        out.append(
+            replace(
+                var,
+                line=bp.line,
+                ref_service=bp.ref_service,
+                ref_type=bp.ref_type,
+                ref_property=bp.ref_property,
+                ref_key=bp.ref_key,
+            )
+        )
+    return tuple(out)
 
 
 def _learn_hosts(
