@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,3 +138,28 @@ def test_stop_removes_every_namespace_and_file() -> None:
         )
     assert namespaces() == before
     assert not any((netns.NETNS_ETC / name).exists() for name in made)
+
+
+def test_a_killed_labs_namespaces_are_swept_by_the_next() -> None:
+    code = (
+        "import os, signal\n"
+        "from pnet.lab import LabThread\n"
+        "from pnet.sources.fixture import loads\n"
+        "import tests.test_lab_netns as t\n"
+        "lab = LabThread(loads(t.RAILWAY, 'shop.yaml'), netns=True); lab.start()\n"
+        "print(lab.lab.netns_of('api'), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
+    leftover = done.stdout.strip()
+    assert leftover in namespaces(), done.stderr
+    with LabThread(loads(RAILWAY, "shop.yaml"), netns=True):
+        assert leftover not in namespaces()
+    assert not (netns.NETNS_ETC / leftover).exists()

@@ -12,7 +12,9 @@ instance. Networks share no link: from an oregon instance a frankfurt address ha
 
 The host namespace gets `unreachable` routes for both ranges while the lab runs, so that a
 packet for a lab address sent from outside the namespaces fails at once instead of leaving
-the machine. Everything is removed at stop.
+the machine. Everything is removed at stop; the namespaces of a lab that was killed before it
+could stop are removed by the next lab that starts (each namespace's `/etc/netns/NAME` folder
+names the process that owns it).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ NETNS_ETC = Path("/etc/netns")
 V4_RANGE = "198.18.0.0/15"
 V6_RANGE = "2001:2::/48"
 IP_TIMEOUT_S = 30.0
+OWNER_FILE = "pnet-lab.pid"
 
 T = TypeVar("T")
 
@@ -139,6 +142,7 @@ class Fabric:
             raise
 
     def _build(self) -> None:
+        sweep_stale()
         for family, prefix in (("-4", V4_RANGE), ("-6", V6_RANGE)):
             if not _ip(family, "route", "show", prefix).strip():
                 _ip(family, "route", "add", "unreachable", prefix)
@@ -179,6 +183,10 @@ class Fabric:
         if not NETNS_ETC.exists():
             NETNS_ETC.mkdir(mode=0o755)
             self._etc_made = True
+        for name in self._made:
+            folder = NETNS_ETC / name
+            folder.mkdir(exist_ok=True)
+            (folder / OWNER_FILE).write_text(f"{os.getpid()}\n")
         for inst in self.plan.instances:
             net = self.plan.network(inst.network)
             assert net is not None
@@ -203,6 +211,35 @@ class Fabric:
         for family, prefix in self._routes:
             _ip(family, "route", "del", "unreachable", prefix, check=False)
         self._routes.clear()
+
+
+def sweep_stale() -> list[str]:
+    """Delete the namespaces of labs whose process is gone (killed before it could stop)."""
+    removed: list[str] = []
+    if not NETNS_ETC.is_dir():
+        return removed
+    for folder in sorted(NETNS_ETC.glob("pnet*")):
+        owner = folder / OWNER_FILE
+        try:
+            pid = int(owner.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            continue
+        _ip("netns", "del", folder.name, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _bridge_v6(index: int) -> str:
