@@ -84,3 +84,17 @@ async def test_path_checks_against_the_lab(lab: tuple[Workspace, Options]) -> No
             if target == "billing":
                 assert verdict.stage("network").state is State.FAILED
             await pilot.press("escape")
+
+
+async def test_env_vars_checked_live_from_the_service(lab: tuple[Workspace, Options]) -> None:
+    app = make(lab)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: app.current is not None)
+        app.select_service("api")
+        await pilot.press("v")
+        await settle(pilot, lambda: "api" in app.env_findings, 1500)
+        kinds = {f.subject: f.kind for f in app.env_findings["api"]}
+        assert kinds.get("SEARCH_URL") == "wrong-port"
+        assert kinds.get("BILLING_URL") == "cross-region"
+        assert "DATABASE_URL" in app.env_live["api"]
+        assert all("Hx9sK2pQ7vW4" not in f.message for f in app.env_findings["api"])

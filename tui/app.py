@@ -70,6 +70,20 @@ class ProbeFailed(Message):
 
 
 @dataclass
+class EnvLanded(Message):
+    service: str
+    subject: str
+    result: ProbeResult
+
+
+@dataclass
+class EnvFinished(Message):
+    service: str
+    findings: tuple[Finding, ...]
+    report: Any = None
+
+
+@dataclass
 class SweepProgress(Message):
     done: int
     total: int
@@ -112,12 +126,26 @@ class PnetApp(App[int]):
         ),
         Binding("p", "probe", "Probe", id="probe", tooltip="Probe the selected service"),
         Binding("P", "sweep", "Sweep", id="sweep", tooltip="Probe every service"),
-        Binding("c", "check", "Check path", id="check", tooltip="Can A reach B? A staged verdict"),
+        Binding(
+            "v",
+            "check_env",
+            "Vars",
+            id="check-env",
+            tooltip="Probe every address the service's env vars point at, from its side",
+        ),
+        Binding("c", "check", "Path", id="check", tooltip="Can A reach B? A staged verdict"),
         Binding("w", "watch", "Watch", id="watch", tooltip="Re-probe every few seconds"),
         Binding("y", "copy", "Copy", id="copy", tooltip="Copy the highlighted Connect field"),
         Binding("r", "reveal", "Reveal", id="reveal", tooltip="Show or hide secrets"),
         Binding("e", "export", "Export", id="export", tooltip="Write Markdown + JSON reports"),
-        Binding("t", "toggle_tree", "Tree", id="tree", tooltip="Show or hide the service tree"),
+        Binding(
+            "t",
+            "toggle_tree",
+            "Tree",
+            id="tree",
+            tooltip="Show or hide the service tree",
+            show=False,
+        ),
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key and mark"),
         Binding(
             "escape",
@@ -178,6 +206,8 @@ class PnetApp(App[int]):
         self.probed_at: dict[str, datetime] = {}
         self.env_cache: dict[str, list[EnvPointer]] = {}
         self.run_keys: dict[str, set[str]] = {}
+        self.env_live: dict[str, dict[str, list[ProbeResult]]] = {}
+        self.env_findings: dict[str, tuple[Finding, ...]] = {}
         self.sweep_state: tuple[int, int] | None = None
         self.last_export: tuple[Path, Path] | None = None
         self.instance_view: InstanceView | None = None
@@ -319,6 +349,7 @@ class PnetApp(App[int]):
         if svc is None:
             return
         found = list(self.findings.get(svc.name, ()))
+        found += list(self.env_findings.get(svc.name, ()))
         static = [f for p in self._env_for(svc) for f in p.findings]
         seen = {(f.kind, f.subject) for f in found}
         found += [f for f in static if (f.kind, f.subject) not in seen]
@@ -352,10 +383,16 @@ class PnetApp(App[int]):
                     (svc.name, "bold"),
                     f"  {len(svc.env)} variables, ",
                     (f"{bad} with a finding", "red" if bad else "green"),
-                    ("  (r reveals values)" if not self.reveal else "  values revealed", "dim"),
+                    ("  v: check live · r: reveal", "dim"),
                 )
             )
-        self.query_one(EnvTable).show(pointers, reveal=self.reveal)
+        self.query_one(EnvTable).show(
+            pointers,
+            reveal=self.reveal,
+            live=self.env_live.get(svc.name),
+            live_findings=self.env_findings.get(svc.name),
+            live_done=svc.name in self.env_findings,
+        )
 
     # ---- probing -------------------------------------------------------------------------
 
@@ -369,12 +406,63 @@ class PnetApp(App[int]):
             return
         if not svc.type.receives:
             self.notify(
-                f"{svc.name} receives no private traffic: "
-                f"{svc.type.why_not_receiving or svc.type.label}. Its env vars are in Env.",
-                title="nothing to probe",
+                f"{svc.name} receives no private traffic: checking where its env vars point.",
+                title="checking its variables",
             )
+            self.check_env(svc.name)
             return
         self._probe_worker(svc)
+
+    def action_check_env(self) -> None:
+        if self.current is not None:
+            self.check_env(self.current.name)
+
+    def check_env(self, name: str) -> None:
+        svc = self.workspace.service(name)
+        if svc is None:
+            return
+        if not svc.env:
+            self.notify(f"{svc.name} reads no variables that pnet knows of")
+            return
+        self.env_live[name] = {}
+        self.env_findings.pop(name, None)
+        self.action_tab("env")
+        self._show_env()
+        self._env_worker(svc)
+
+    @work(exclusive=True, group="env", exit_on_error=False)
+    async def _env_worker(self, service: Service) -> None:
+        try:
+            async with aclosing(self.engine.check_env(self.workspace, service)) as events:
+                async for event in events:
+                    if isinstance(event, Landed):
+                        self.post_message(EnvLanded(service.name, event.subject, event.result))
+                    elif isinstance(event, Finished):
+                        self.post_message(EnvFinished(service.name, event.findings, event.report))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.post_message(ProbeFailed(service.name, f"{type(exc).__name__}: {exc}"))
+
+    @on(EnvLanded)
+    def _env_landed(self, message: EnvLanded) -> None:
+        rows = self.env_live.setdefault(message.service, {})
+        rows.setdefault(message.subject, []).append(message.result)
+        if self.current is not None and self.current.name == message.service:
+            self._show_env()
+
+    @on(EnvFinished)
+    def _env_finished(self, message: EnvFinished) -> None:
+        self.env_findings[message.service] = message.findings
+        if self.current is not None and self.current.name == message.service:
+            self._show_env()
+            self._show_findings()
+        bad = [f for f in message.findings if f.severity != "info"]
+        self.notify(
+            f"{len(self.env_live.get(message.service, {}))} addresses checked, {len(bad)} findings",
+            title=f"{message.service}'s variables",
+            severity="warning" if bad else "information",
+        )
 
     @work(exclusive=True, group="probe", exit_on_error=False)
     async def _probe_worker(self, service: Service) -> None:

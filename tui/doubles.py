@@ -39,6 +39,8 @@ class ScriptedEngine:
     results: Mapping[str, Sequence[ProbeResult]] = field(default_factory=dict)
     findings: Mapping[str, Sequence[Finding]] = field(default_factory=dict)
     env_pointers: Mapping[str, Sequence[EnvPointer]] = field(default_factory=dict)
+    env_results: Mapping[str, Sequence[tuple[str, ProbeResult]]] = field(default_factory=dict)
+    env_findings: Mapping[str, Sequence[Finding]] = field(default_factory=dict)
     instance_view: InstanceView | None = None
     gate: asyncio.Event | None = None
     probes_started: list[str] = field(default_factory=list)
@@ -53,6 +55,14 @@ class ScriptedEngine:
             await asyncio.sleep(0)
             yield Landed(f"service:{service.name}", r)
         yield Finished(tuple(self.findings.get(service.name, ())))
+
+    async def check_env(
+        self, workspace: Workspace, service: Service
+    ) -> AsyncGenerator[EngineEvent, None]:
+        for subject, r in self.env_results.get(service.name, ()):
+            await asyncio.sleep(0)
+            yield Landed(subject, r)
+        yield Finished(tuple(self.env_findings.get(service.name, ())))
 
     def env(self, workspace: Workspace, service: Service) -> Sequence[EnvPointer]:
         if service.name in self.env_pointers:

@@ -52,6 +52,12 @@ class Engine(Protocol):
         """Where each of the service's env vars points, and the static findings about it."""
         ...
 
+    def check_env(
+        self, workspace: Workspace, service: Service
+    ) -> AsyncGenerator[EngineEvent, None]:
+        """Probe every address the service's env vars point at, from the service's side."""
+        ...
+
     def path(
         self, workspace: Workspace, source: Service | None, target: str
     ) -> AsyncGenerator[Verdict, None]:
@@ -101,16 +107,35 @@ class CoreEngine:
     async def probe(
         self, workspace: Workspace, source: Service | None, service: Service
     ) -> AsyncGenerator[EngineEvent, None]:
-        from pnet import engine
         from pnet.targets import service_targets
 
         targets = service_targets(workspace, service)
-        async for event in engine.stream(workspace, source, targets, self.options):
-            if isinstance(event, engine.ProbeEvent):
-                yield Landed(event.subject, event.result)
-            else:
-                report = event.report
-                yield Finished(tuple(report.findings), report, tuple(report.checks))
+        async for event in self._stream(workspace, source, targets):
+            yield event
+
+    async def check_env(
+        self, workspace: Workspace, service: Service
+    ) -> AsyncGenerator[EngineEvent, None]:
+        from pnet.targets import targets_from_env
+
+        targets = targets_from_env(workspace, service)
+        async for event in self._stream(workspace, service, targets):
+            yield event
+
+    async def _stream(
+        self, workspace: Workspace, source: Service | None, targets: Sequence[Any]
+    ) -> AsyncGenerator[EngineEvent, None]:
+        from contextlib import aclosing
+
+        from pnet import engine
+
+        async with aclosing(engine.stream(workspace, source, targets, self.options)) as events:  # type: ignore[type-var]
+            async for event in events:
+                if isinstance(event, engine.ProbeEvent):
+                    yield Landed(event.subject, event.result)
+                else:
+                    report = event.report
+                    yield Finished(tuple(report.findings), report, tuple(report.checks))
 
     def env(self, workspace: Workspace, service: Service) -> Sequence[EnvPointer]:
         from pnet import engine

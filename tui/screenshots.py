@@ -82,6 +82,13 @@ async def _findings(app: PnetApp, pilot: Pilot[Any]) -> None:
     await pilot.press("3")
 
 
+async def _env(app: PnetApp, pilot: Pilot[Any]) -> None:
+    app.select_service("api")
+    await pilot.press("v")
+    await _until(pilot, lambda: "api" in app.env_findings)
+    app.clear_notifications()
+
+
 async def _pathcheck(app: PnetApp, pilot: Pilot[Any]) -> None:
     app.open_path_check("api", "billing", run=True)
     await _until(pilot, lambda: isinstance(app.screen, PathCheckScreen))
@@ -99,6 +106,7 @@ SHOTS: dict[str, Shot] = {
     "connect": _connect,
     "probes": _probes,
     "findings": _findings,
+    "env": _env,
     "pathcheck": _pathcheck,
     "instance": _instance,
 }
