@@ -10,11 +10,11 @@ on the internet. The listeners bind what the app would bind inside its instance 
 resolver, so `ip netns exec NAME curl http://api-x7f2:8080/` works as it would inside a Render
 instance. Networks share no link: from an oregon instance a frankfurt address has no route.
 
-The host namespace gets `unreachable` routes for both ranges while the lab runs, so that a
-packet for a lab address sent from outside the namespaces fails at once instead of leaving
-the machine. Everything is removed at stop; the namespaces of a lab that was killed before it
-could stop are removed by the next lab that starts (each namespace's `/etc/netns/NAME` folder
-names the process that owns it).
+The host namespace gets `unreachable` routes for both ranges while a lab runs (the last lab
+to stop removes them), so that a packet for a lab address sent from outside the namespaces
+fails at once instead of leaving the machine. Everything is removed at stop; the namespaces of
+a lab that was killed before it could stop are removed by the next lab that starts (each
+namespace's `/etc/netns/NAME` folder names the process that owns it).
 """
 
 from __future__ import annotations
@@ -128,7 +128,6 @@ class Fabric:
             used.add(name)
             self.instance_ns[inst.id] = name
         self._made: list[str] = []
-        self._routes: list[tuple[str, ...]] = []
         self._etc_made = False
 
     def namespace_of(self, inst: Instance) -> str:
@@ -146,7 +145,6 @@ class Fabric:
         for family, prefix in (("-4", V4_RANGE), ("-6", V6_RANGE)):
             if not _ip(family, "route", "show", prefix).strip():
                 _ip(family, "route", "add", "unreachable", prefix)
-                self._routes.append((family, prefix))
         host: list[str] = []
         for name in [*self.network_ns.values(), *self.instance_ns.values()]:
             host.append(f"netns add {name}")
@@ -208,9 +206,10 @@ class Fabric:
             with contextlib.suppress(OSError):
                 NETNS_ETC.rmdir()
             self._etc_made = False
-        for family, prefix in self._routes:
-            _ip(family, "route", "del", "unreachable", prefix, check=False)
-        self._routes.clear()
+        if not _other_labs():
+            for family, prefix in (("-4", V4_RANGE), ("-6", V6_RANGE)):
+                if "unreachable" in _ip(family, "route", "show", prefix, check=False):
+                    _ip(family, "route", "del", "unreachable", prefix, check=False)
 
 
 def sweep_stale() -> list[str]:
@@ -230,6 +229,20 @@ def sweep_stale() -> list[str]:
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder.name)
     return removed
+
+
+def _other_labs() -> bool:
+    """Whether a live lab still has namespaces (and so needs the host routes)."""
+    if not NETNS_ETC.is_dir():
+        return False
+    for owner in NETNS_ETC.glob(f"pnet*/{OWNER_FILE}"):
+        try:
+            pid = int(owner.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            return True
+    return False
 
 
 def _alive(pid: int) -> bool:
