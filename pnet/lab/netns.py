@@ -144,7 +144,9 @@ class Fabric:
         sweep_stale()
         for family, prefix in (("-4", V4_RANGE), ("-6", V6_RANGE)):
             if not _ip(family, "route", "show", prefix).strip():
-                _ip(family, "route", "add", "unreachable", prefix)
+                _ip(family, "route", "add", "unreachable", prefix, check=False)
+                if not _ip(family, "route", "show", prefix).strip():
+                    raise LabError(f"cannot add the host route `unreachable {prefix}`")
         host: list[str] = []
         for name in [*self.network_ns.values(), *self.instance_ns.values()]:
             host.append(f"netns add {name}")
