@@ -30,6 +30,7 @@ from pnet.targets import (
 )
 
 JSON_VERSION = 1
+SWEEP_PORTS = 8
 PROBE_ORDER = ("dns", "discovery", "tcp", "http", "redis", "postgres")
 
 
@@ -207,9 +208,7 @@ class _Names:
     options: Options
     tasks: dict[Any, asyncio.Task[ProbeResult]] = field(default_factory=dict)
 
-    async def once(
-        self, key: Any, make: Callable[[], Awaitable[ProbeResult]]
-    ) -> ProbeResult:
+    async def once(self, key: Any, make: Callable[[], Awaitable[ProbeResult]]) -> ProbeResult:
         task = self.tasks.get(key)
         if task is None:
             task = asyncio.ensure_future(make())
@@ -262,6 +261,11 @@ def _probe_plan(workspace: Workspace, source: Service | None, target: Target) ->
         and source.project != svc.project
     ):
         return ["dns"]
+    settled = _settled(workspace, source, target)
+    if settled & {"cross-region", "cross-environment"}:
+        return ["dns"]
+    if settled & {"reserved-port", "wrong-port", "wrong-protocol"}:
+        return ["dns", "tcp"]
     kinds = ["dns"]
     if svc is not None and svc.type.has_discovery and svc.discovery_host and svc.instances > 1:
         kinds.append("discovery")
@@ -285,6 +289,14 @@ def _probe_plan(workspace: Workspace, source: Service | None, target: Target) ->
     if svc is not None and svc.kind.is_datastore and target.scheme in HTTP_SCHEMES:
         kinds = [k for k in kinds if k != "http"]
     return kinds
+
+
+def _settled(workspace: Workspace, source: Service | None, target: Target) -> set[str]:
+    """The kinds static rules already find for a target: probes past them prove nothing."""
+    from pnet.diagnose import static
+    from pnet.diagnose.common import Context
+
+    return {f.kind for f in static.target_findings(Context(workspace, source), target)}
 
 
 def _families(workspace: Workspace, svc: Service | None) -> list[int | None]:
@@ -321,8 +333,13 @@ def _skipped(kind: str, target: str, why: str, outcome: Outcome, key: str) -> Pr
     )
 
 
-def _credentials(target: Target) -> tuple[str | None, str | None, str | None]:
-    """(user, password, database) from the target's value, for the protocol handshakes."""
+def _credentials(
+    target: Target, svc: Service | None = None
+) -> tuple[str | None, str | None, str | None]:
+    """(user, password, database) for the protocol handshakes: from the target's value, or for
+    the service itself (the sweep) from the model, as the platform's own clients would."""
+    if target.origin == "service" and svc is not None:
+        return svc.user or target.user, svc.password, svc.database
     try:
         parts = urlsplit(target.raw.strip())
     except ValueError:
@@ -403,7 +420,7 @@ def _jobs(
     if "http" in kinds:
         out.append(_http_job(subject, target, svc, accepted, options))
     if "redis" in kinds:
-        out.append(_redis_job(subject, target, accepted, options))
+        out.append(_redis_job(subject, target, svc, accepted, options))
     if "postgres" in kinds:
         out.append(_postgres_job(subject, target, svc, accepted, options))
     return out
@@ -514,7 +531,10 @@ def _http_job(
 ) -> Job:
     key = f"{subject}|http"
     url = _health_url(target, svc, target.host)
-    budget = options.dns_timeout + options.tcp_timeout + options.http_timeout + 0.5
+    timeout = options.http_timeout
+    if target.is_tls and svc is not None:
+        timeout = min(timeout, options.tcp_timeout)
+    budget = options.dns_timeout + options.tcp_timeout + timeout + 0.5
 
     async def run() -> ProbeResult:
         from pnet.probes import http
@@ -522,7 +542,7 @@ def _http_job(
         address, failure = await accepted()
         if not address:
             return _not_connected("http", url, failure, key)
-        r = await http.get(url, address=address, timeout=options.http_timeout, max_redirects=5)
+        r = await http.get(url, address=address, timeout=timeout, max_redirects=5)
         return _rekey(r, key)
 
     return Job(key, run, budget, "http", url)
@@ -531,11 +551,14 @@ def _http_job(
 def _redis_job(
     subject: str,
     target: Target,
+    svc: Service | None,
     accepted: Accepted,
     options: Options,
 ) -> Job:
     key = f"{subject}|redis"
-    user, password, _ = _credentials(target)
+    user, password, _ = _credentials(target, svc)
+    if target.origin == "service" and password and not target.user:
+        user = None
     shown = target.hostport
 
     async def run() -> ProbeResult:
@@ -565,7 +588,7 @@ def _postgres_job(
     options: Options,
 ) -> Job:
     key = f"{subject}|postgres"
-    user, password, database = _credentials(target)
+    user, password, database = _credentials(target, svc)
     user = user or (svc.user if svc else None) or "postgres"
     database = database or (svc.database if svc else None) or user
     sslmode = (parse_qs(target.query).get("sslmode") or [""])[0]
@@ -788,12 +811,16 @@ def run_offline(workspace: Workspace, source: Service | None, targets: Sequence[
 
 
 def sweep_targets(workspace: Workspace) -> list[Target]:
-    """`--all`: every service as a target from nowhere, and each service's variables from it."""
+    """`--all`: every service as a target from nowhere, and each service's variables from it.
+
+    A service with more than SWEEP_PORTS ports is checked on its first one.
+    """
     from pnet.targets import service_targets, targets_from_env
 
     out: list[Target] = []
     for svc in workspace.services:
-        out.extend(service_targets(workspace, svc))
+        own = service_targets(workspace, svc)
+        out.extend(own if len(own) <= SWEEP_PORTS else own[:1])
     for svc in workspace.services:
         out.extend(targets_from_env(workspace, svc, qualify=True))
     return out

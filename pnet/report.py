@@ -67,7 +67,7 @@ def _finding_lines(f: Finding, style: Style, indent: str = "    ") -> list[str]:
 
 def _check_line(check: Check, style: Style, width: int) -> str:
     t = check.target
-    arrow = f" → {t.service}" if t.service else ""
+    arrow = f" → {t.service}" if t.service and t.origin != "service" else ""
     origin = f" (from {t.source})" if t.source else ""
     subject = t.subject.ljust(width)
     value = t.display

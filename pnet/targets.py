@@ -671,6 +671,8 @@ def internal_url(service: Service, *, port: int | None = None, path: str = "") -
             return f"postgresql://{user}:PASSWORD@{service.host}/{db}"
         return f"postgresql://{user}:PASSWORD@{service.host}:{p}/{db}"
     if service.kind is Kind.KEYVALUE:
+        if service.platform is Platform.RAILWAY:
+            return f"redis://default:PASSWORD@{service.host}:{p}"
         return f"redis://{service.host}:{p}"
     scheme = scheme_for(service) or "http"
     return f"{scheme}://{service.host}:{p}{path}" if p else f"{scheme}://{service.host}{path}"

@@ -34,8 +34,28 @@ def diagnose(
     unknown; `local_addresses` the addresses of this machine, so a listener can be matched to
     a connection that was refused here.
     """
-    ctx = Context(workspace, source, listeners, frozenset(local_addresses))
     results = results or {}
+    auth = _asking_for_credentials(workspace, targets, results)
+    ctx = Context(workspace, source, listeners, frozenset(local_addresses), auth)
+    return _diagnose(ctx, targets, results)
+
+
+def _asking_for_credentials(
+    workspace: Workspace, targets: Sequence[Target], results: Mapping[str, Sequence[ProbeResult]]
+) -> frozenset[str]:
+    out = set()
+    for target in targets:
+        for r in results.get(target.subject, ()):
+            auth = r.kind in ("redis", "postgres") and str(r.outcome) == "auth-required"
+            if auth and target.service:
+                out.add(target.service)
+    return frozenset(out)
+
+
+def _diagnose(
+    ctx: Context, targets: Sequence[Target], results: Mapping[str, Sequence[ProbeResult]]
+) -> list[Finding]:
+    workspace, source = ctx.workspace, ctx.source
     out: list[Finding] = []
     seen: set[tuple[str, str]] = set()
 

@@ -43,6 +43,7 @@ class Context:
     source: Service | None
     listeners: Sequence[Any] | None = None
     local_addresses: frozenset[str] = frozenset()
+    auth_required: frozenset[str] = frozenset()
 
     def service(self, name: str | None) -> Service | None:
         return self.workspace.service(name) if name else None
@@ -193,10 +194,17 @@ def blueprint_snippet(svc: Service) -> str | None:
     return None
 
 
-def right_url(svc: Service, target: Target | None = None, *, port: int | None = None) -> str | None:
-    """The internal URL a client should use for `svc`, keeping the target's path and user."""
+def right_url(
+    ctx: Context, svc: Service, target: Target | None = None, *, port: int | None = None
+) -> str | None:
+    """The internal URL a client should use for `svc`, keeping the target's path and user.
+
+    A Key Value store that asked a probe of this diagnosis for credentials gets them in its URL.
+    """
     if svc.kind.is_datastore:
         url = internal_url(svc)
+        if url and svc.kind is Kind.KEYVALUE and svc.name in ctx.auth_required:
+            url = url.replace("redis://", "redis://default:PASSWORD@", 1)
         if url and target is not None and target.user and svc.kind is Kind.POSTGRES:
             url = url.replace(f"//{svc.user or 'USER'}:", f"//{target.user}:")
         return url

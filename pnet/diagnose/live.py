@@ -368,7 +368,7 @@ def _listener_cause(
         if not cands or any(_accepts(li, address) for li in cands):
             continue
         fam = family_of(address, r.evidence.get("family"))
-        shown = ", ".join(sorted({_show(li) for li in cands}))
+        shown = _shown(cands)
         ev = [f"TCP: {r.detail or f'{address}: refused'}", f"listening: {shown}"]
         loopback = CANONICAL_LOOPBACK - resolved
         if all(str(getattr(li, "address", "")) in loopback for li in cands):
@@ -378,6 +378,12 @@ def _listener_cause(
         if fam == 4 and all(_listener_family(li) == 6 for li in cands):
             return _ipv6_only_bind(ctx, t.subject, svc, port, ev)
     return None
+
+
+def _shown(listeners: Sequence[Any], limit: int = 4) -> str:
+    names = sorted({_show(li) for li in listeners})
+    more = len(names) - limit
+    return ", ".join(names[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
 def _show(listener: Any) -> str:
@@ -465,7 +471,7 @@ def own_findings(ctx: Context) -> list[Finding]:
         cands = [li for li in ctx.listeners if int(getattr(li, "port", -1)) == port]
         if not cands:
             continue
-        shown = ", ".join(sorted({_show(li) for li in cands}))
+        shown = _shown(cands)
         ev = [f"listening: {shown}"]
         addresses = {str(getattr(li, "address", "")) for li in cands}
         if addresses <= CANONICAL_LOOPBACK:

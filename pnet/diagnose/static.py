@@ -178,9 +178,9 @@ def unknown_host(
     if close:
         best = close[0][1]
         service = best.name
-        url = right_url(best, t, port=t.port if t.port in best.ports else None)
-        fix.append(f"did you mean {best.host} ({best.name})?")
+        url = right_url(ctx, best, t, port=t.port if t.port in best.ports else None)
         fix.extend(url_fix_lines(best, url, t))
+        fix.insert(1, f"(did you mean {best.host}, the address of {best.name}?)")
         others = ", ".join(f"{s.host} ({s.name})" for _, s in close[1:])
         if others:
             ev.append(f"other close names: {others}")
@@ -203,7 +203,7 @@ def unknown_host(
 
 def _not_the_host(ctx: Context, t: Target, svc: Service) -> Finding:
     what = "the service's name" if t.how == "name" else "the database's id"
-    url = right_url(svc, t, port=t.port if t.port in svc.ports else None)
+    url = right_url(ctx, svc, t, port=t.port if t.port in svc.ports else None)
     ev = [f"{svc.name}'s internal host is {svc.host}"]
     if ctx.render and t.how == "name":
         ev.append("Render's internal hostnames are slugs (name plus a 4-character suffix)")
@@ -334,7 +334,7 @@ def _cross_environment(ctx: Context, t: Target, src: Service, svc: Service) -> F
     )
     if twin is not None:
         fix.append(f"use {svc.name} of {src.environment}:")
-        fix.extend(url_fix_lines(twin, right_url(twin, t), t))
+        fix.extend(url_fix_lines(twin, right_url(ctx, twin, t), t))
     else:
         fix.append(f"deploy {svc.name} in {src.environment}, then:")
         fix.append(
@@ -363,7 +363,7 @@ def _public(ctx: Context, t: Target, src: Service | None, svc: Service) -> list[
         return []
     if not (svc.type.receives and svc.type.has_internal_address) or not src.type.sends:
         return []
-    url = right_url(svc, t)
+    url = right_url(ctx, svc, t)
     ev = [
         f"{t.host} is {svc.name}'s public address",
         f"{src.name} and {svc.name} share the private network of "
@@ -432,9 +432,9 @@ def wrong_protocol(
         ]
         alt = pool[0] if len(pool) == 1 else None
     if alt is not None:
-        fix.append(f"for {_LABELS.get(family, family)}, {alt.name} ({alt.type.label}):")
-        fix.extend(url_fix_lines(alt, right_url(alt), t))
-    right = right_url(svc, t)
+        fix.extend(url_fix_lines(alt, right_url(ctx, alt), t))
+        fix.insert(1, f"({alt.name} speaks {_LABELS.get(family, family)})")
+    right = right_url(ctx, svc, t)
     if right:
         fix.append(
             f"{'or, ' if alt else ''}to talk to {svc.name} itself: "
@@ -606,7 +606,7 @@ def ipv6_only_name(
     ctx: Context, t: Target, src: Service | None, svc: Service | None, evidence: Sequence[str]
 ) -> Finding | None:
     redis = t.scheme in REDIS_SCHEMES or (svc is not None and svc.kind is Kind.KEYVALUE)
-    if not redis or _FAMILY_PARAM.search(t.query):
+    if not redis or _FAMILY_PARAM.search(t.query) or t.origin == "service":
         return None
     if src is not None and src.runtime and src.runtime.lower() not in _NODE_RUNTIMES:
         return None
