@@ -7,16 +7,17 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from pnet.tui.app import PnetApp
-from pnet.tui.screens.pathcheck import PathCheckScreen
-from pnet.tui.status import Status
-from pnet.tui.widgets.probe_table import ProbeTable
-from pnet.tui.widgets.service_tree import ServiceTree
 from textual.pilot import Pilot
 from textual.widgets import OptionList, TabbedContent
 
 from pnet.pathcheck import Verdict
 from pnet.secrets import MASK
+from pnet.tui.app import PnetApp
+from pnet.tui.screens.pathcheck import PathCheckScreen
+from pnet.tui.status import Status
+from pnet.tui.widgets.connect_view import ConnectView
+from pnet.tui.widgets.probe_table import ProbeTable
+from pnet.tui.widgets.service_tree import ServiceTree
 from tests.test_tui_support import acme, clock, script
 
 
@@ -40,8 +41,7 @@ async def test_opens_on_the_first_service_with_its_connect_strings() -> None:
         app.select_service("api")
         await pilot.pause()
         assert app.current is not None and app.current.name == "api"
-        prompts = [str(o.prompt) for o in app.query_one("#connect-fields", OptionList).options]
-        joined = "\n".join(prompts)
+        joined = app.query_one(ConnectView).plain()
         assert "api-x7f2:8080" in joined
         assert "http://api-x7f2:8080" in joined
         assert "https://api-x7f2.onrender.com" in joined
@@ -55,7 +55,7 @@ async def test_copy_sends_the_real_value_and_shows_it_masked() -> None:
         app.select_service("acme-db")
         await pilot.pause()
         app.query_one("#connect-fields", OptionList).focus()
-        app.query_one("#connect-view").highlight("Internal", "Internal Database URL")  # type: ignore[attr-defined]
+        app.query_one(ConnectView).highlight("Internal", "Internal Database URL")
         await pilot.press("y")
         await pilot.pause()
         assert app.clipboard == "postgresql://acme:Hx9sK2pQ7vW4@dpg-d0a1b2c3d4e5f6g7h8i9-a/acme"
@@ -74,9 +74,7 @@ async def test_reveal_shows_secrets_and_hides_them_again() -> None:
         await pilot.pause()
 
         def text() -> str:
-            return "\n".join(
-                str(o.prompt) for o in app.query_one("#connect-fields", OptionList).options
-            )
+            return app.query_one(ConnectView).plain()
 
         assert "Hx9sK2pQ7vW4" not in text()
         await pilot.press("r")
@@ -240,10 +238,69 @@ async def test_small_terminal_is_usable() -> None:
 
 
 async def test_every_binding_has_an_id_and_a_tooltip() -> None:
-    from pnet.tui.screens.help import HelpScreen
     from textual.binding import Binding
+
+    from pnet.tui.screens.help import HelpScreen
 
     for cls in (PnetApp, HelpScreen, PathCheckScreen):
         for b in cls.BINDINGS:
             assert isinstance(b, Binding)
             assert b.id and b.tooltip, b
+
+
+async def test_command_palette_runs_a_namespaced_command() -> None:
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"probe: inventory")
+        from textual.command import CommandList
+
+        def listed() -> bool:
+            found = app.screen.query(CommandList)
+            return bool(found) and found.first().option_count > 0
+
+        for _ in range(200):
+            if listed():
+                break
+            await pilot.pause(0.02)
+        assert listed()
+        await pilot.press("enter")
+        await until(pilot, lambda: app.status.get("inventory") is Status.WARNING)
+
+
+async def test_railway_groups_by_environment() -> None:
+    from pnet.sources import fixture
+    from tests.test_tui_support import FIXTURES
+
+    shop = fixture.load(FIXTURES / "railway-shop.yaml")
+    app = PnetApp(shop, engine=script(), clock=clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        tree = app.query_one(ServiceTree)
+        groups = [str(n.label) for n in tree.root.children]
+        assert groups[0].startswith("production") and "environment" in groups[0]
+        app.select_service("api")
+        await pilot.pause()
+        text = app.query_one(ConnectView).plain()
+        assert "${{api.RAILWAY_PRIVATE_DOMAIN}}" in text
+        assert "api.railway.internal" in text
+
+
+async def test_a_worker_checks_its_variables_instead() -> None:
+    from pnet.probes.result import Outcome
+    from tests.test_tui_support import r
+
+    engine = script()
+    engine.env_results = {
+        "mailer": [("DATABASE_URL", r("tcp", "10.0.0.2:5432", Outcome.OK, 0.5, "connected"))]
+    }
+    app = app_for(engine=engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        app.select_service("mailer")
+        await pilot.press("p")
+        await until(pilot, lambda: "mailer" in app.env_findings)
+        assert app.query_one(TabbedContent).active == "env"
+        assert "DATABASE_URL" in app.env_live["mailer"]

@@ -12,18 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pnet.probes.result import ProbeResult
-from pnet.tui import export
-from pnet.tui.commands import PnetCommands
-from pnet.tui.engine import CoreEngine, Engine, EnvPointer, Finished, InstanceView, Landed
-from pnet.tui.screens.help import HelpScreen
-from pnet.tui.screens.pathcheck import PathCheckScreen
-from pnet.tui.status import Status, worst
-from pnet.tui.widgets.connect_view import ConnectView
-from pnet.tui.widgets.env_view import EnvTable
-from pnet.tui.widgets.findings_view import FindingsView
-from pnet.tui.widgets.probe_table import ProbeTable, row_key
-from pnet.tui.widgets.service_tree import ServiceTree
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -35,7 +23,19 @@ from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, Tab
 
 from pnet.diagnose.finding import Finding
 from pnet.model import Service, Workspace
+from pnet.probes.result import ProbeResult
 from pnet.secrets import MASK, mask_text
+from pnet.tui import export
+from pnet.tui.commands import PnetCommands
+from pnet.tui.engine import CoreEngine, Engine, EnvPointer, Finished, InstanceView, Landed
+from pnet.tui.screens.help import HelpScreen
+from pnet.tui.screens.pathcheck import PathCheckScreen
+from pnet.tui.status import Status, worst
+from pnet.tui.widgets.connect_view import ConnectView
+from pnet.tui.widgets.env_view import EnvTable
+from pnet.tui.widgets.findings_view import FindingsView
+from pnet.tui.widgets.probe_table import ProbeTable, row_key
+from pnet.tui.widgets.service_tree import ServiceTree
 
 if TYPE_CHECKING:
     from pnet.engine import Options

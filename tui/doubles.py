@@ -10,12 +10,11 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pnet.probes.result import ProbeResult
-from pnet.tui.engine import EngineEvent, EnvPointer, Finished, InstanceView, Landed
-
 from pnet.diagnose.finding import Finding
 from pnet.model import Service, Workspace
 from pnet.pathcheck import Verdict, check_path
+from pnet.probes.result import ProbeResult
+from pnet.tui.engine import EngineEvent, EnvPointer, Finished, InstanceView, Landed
 
 
 @dataclass

@@ -11,10 +11,9 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pnet.probes.result import ProbeResult
-
 from pnet.diagnose.finding import Finding
 from pnet.model import Service, Workspace
+from pnet.probes.result import ProbeResult
 
 if TYPE_CHECKING:
     from pnet.engine import Options
@@ -169,10 +168,9 @@ class CoreEngine:
             yield verdict
 
     def instance(self, workspace: Workspace, service: Service | None) -> InstanceView:
-        from pnet.probes.listeners import listening
-
         from pnet.diagnose import diagnose
         from pnet.engine import local_addresses
+        from pnet.probes.listeners import listening
 
         listeners = list(self.listeners() if self.listeners is not None else listening())
         listeners.sort(key=lambda li: (li.port, li.address))

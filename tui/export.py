@@ -12,13 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pnet.probes.result import ProbeResult
-from pnet.tui.status import Status
-
 from pnet.connect import connect_tabs
 from pnet.diagnose.finding import Finding, Severity
 from pnet.model import Service, Workspace
+from pnet.probes.result import ProbeResult
 from pnet.secrets import mask_text
+from pnet.tui.status import Status
 
 
 @dataclass(frozen=True)

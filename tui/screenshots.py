@@ -16,16 +16,16 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
-from pnet.tui.app import PnetApp
-from pnet.tui.engine import CoreEngine
-from pnet.tui.screens.pathcheck import PathCheckScreen
-from pnet.tui.status import Status
 from textual.pilot import Pilot
 
 from pnet.engine import Options
 from pnet.lab import LabThread
 from pnet.model import Workspace
 from pnet.sources import fixture
+from pnet.tui.app import PnetApp
+from pnet.tui.engine import CoreEngine
+from pnet.tui.screens.pathcheck import PathCheckScreen
+from pnet.tui.status import Status
 
 SIZE = (120, 36)
 WAIT_S = 30.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -36,6 +37,8 @@ class ConnectView(Vertical):
         self.service: Service | None = None
         self.reveal = False
         self.narrow = False
+        self.shown: list[tuple[str, str, str]] = []
+        self.notes: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Static("", id="connect-title", classes="pane-title")
@@ -58,7 +61,10 @@ class ConnectView(Vertical):
         keep = options.highlighted
         options.clear_options()
         items: list[Option | None] = []
-        for tab in connect_tabs(workspace, service, reveal=reveal):
+        tabs = connect_tabs(workspace, service, reveal=reveal)
+        self.shown = [(t.name, f.label, f.value) for t in tabs for f in t.fields]
+        self.notes = [t.note for t in tabs if t.note]
+        for tab in tabs:
             items.append(Option(Text(tab.name, style="bold underline"), disabled=True))
             for f in tab.fields:
                 items.append(Option(self._prompt(f), id=f"{tab.name}\t{f.label}"))
@@ -73,18 +79,22 @@ class ConnectView(Vertical):
         else:
             options.action_first()
 
-    def _prompt(self, f: ConnectField) -> Text:
-        if self.narrow:
-            text = Text(f.label + "\n", style="bold")
-        else:
-            text = Text(f.label.ljust(LABEL_WIDTH), style="bold")
-        style = "" if f.copyable else "dim"
-        if f.secret and not f.copyable:
-            style = "dim"
-        text.append(f.value, style=style)
+    def _prompt(self, f: ConnectField) -> Text | Table:
+        value = Text(f.value, style="" if f.copyable else "dim")
         if f.secret:
-            text.append("  secret", style="dim red")
-        return text
+            value.append("  secret", style="dim red")
+        if self.narrow:
+            return Text.assemble((f.label, "bold"), "\n", value)
+        grid = Table.grid(expand=True)
+        grid.add_column(width=LABEL_WIDTH, style="bold", no_wrap=True)
+        grid.add_column(ratio=1, overflow="fold")
+        grid.add_row(f.label, value)
+        return grid
+
+    def plain(self) -> str:
+        """What the tab shows, as text: one `Tab / Label: value` line per field, then the notes."""
+        lines = [f"{tab} / {label}: {value}" for tab, label, value in self.shown]
+        return "\n".join(lines + self.notes)
 
     def highlighted_field(self) -> tuple[str, str] | None:
         options = self.query_one("#connect-fields", OptionList)

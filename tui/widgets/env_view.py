@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pnet.probes.result import ProbeResult
-from pnet.tui.engine import EnvPointer
-from pnet.tui.status import SEVERITY_STYLES
 from rich.text import Text
 from textual.widgets import DataTable
 
 from pnet.diagnose.finding import Finding, Severity
+from pnet.probes.result import ProbeResult
 from pnet.secrets import mask_value
+from pnet.tui.engine import EnvPointer
+from pnet.tui.status import SEVERITY_STYLES
 
 
 class EnvTable(DataTable[Text | str]):

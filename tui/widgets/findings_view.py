@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from pnet.tui.status import SEVERITY_STYLES
 from rich.console import Group
 from rich.text import Text
 from textual import on
@@ -14,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from pnet.diagnose.finding import Finding, Severity
 from pnet.secrets import mask_text
+from pnet.tui.status import SEVERITY_STYLES
 
 
 def reflow(text: str) -> str:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import deque
 
-from pnet.probes.result import ProbeResult
-from pnet.tui.status import sparkline
 from rich.text import Text
 from textual.widgets import DataTable
 
+from pnet.probes.result import ProbeResult
 from pnet.secrets import mask_text
+from pnet.tui.status import sparkline
 
 HISTORY = 16
 COLUMNS = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pnet.tui.status import TYPE_MARKS, Status, address, receive_mark
 from rich.text import Text
 from textual import on
 from textual.message import Message
@@ -12,6 +11,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from pnet.model import Platform, Service, Workspace
+from pnet.tui.status import TYPE_MARKS, Status, address, receive_mark
 
 ADDRESS_WIDTH = 20
 
