@@ -6,12 +6,11 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
-from pnet.probes.result import Outcome, ProbeResult
-
 from pnet.diagnose.finding import Finding, Severity
 from pnet.engine import ProbeEvent, Report, ReportEvent
 from pnet.model import Service, Workspace
 from pnet.pathcheck import State, Verdict, check_path, network_stage, verdict
+from pnet.probes.result import Outcome, ProbeResult
 from pnet.sources import fixture
 from pnet.targets import parse_target
 
@@ -166,3 +165,13 @@ async def test_check_path_streams_sharper_verdicts() -> None:
 async def test_check_path_rejects_what_is_not_an_address() -> None:
     seen = [v async for v in check_path(ACME, None, "   ")]
     assert len(seen) == 1 and seen[0].failed is not None
+
+
+def test_connect_and_pathcheck_are_core_no_textual() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pnet.connect, pnet.pathcheck, pnet.cli\nassert 'textual' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

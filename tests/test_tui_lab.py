@@ -7,17 +7,17 @@ from functools import partial
 from typing import Any
 
 import pytest
-from pnet.tui.app import PnetApp
-from pnet.tui.engine import CoreEngine
-from pnet.tui.screens.pathcheck import PathCheckScreen
-from pnet.tui.status import Status
-from pnet.tui.widgets.probe_table import ProbeTable
 from textual.pilot import Pilot
 
 from pnet.engine import Options
 from pnet.lab import LabThread
 from pnet.model import Workspace
 from pnet.pathcheck import State
+from pnet.tui.app import PnetApp
+from pnet.tui.engine import CoreEngine
+from pnet.tui.screens.pathcheck import PathCheckScreen
+from pnet.tui.status import Status
+from pnet.tui.widgets.probe_table import ProbeTable
 from tests.test_tui_support import acme, clock
 
 

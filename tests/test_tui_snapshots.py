@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from textual.pilot import Pilot
+
+from pnet.diagnose.finding import Finding, Severity
 from pnet.tui.app import PnetApp
 from pnet.tui.engine import InstanceView, ListenerRow
 from pnet.tui.screens.pathcheck import PathCheckScreen
 from pnet.tui.status import Status
-from textual.pilot import Pilot
-
-from pnet.diagnose.finding import Finding, Severity
 from tests.test_tui_support import acme, clock, script
 
 Snap = Callable[..., bool]

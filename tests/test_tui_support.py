@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pnet.probes.result import Outcome, ProbeResult
-from pnet.tui.doubles import ScriptedEngine
-
 from pnet.diagnose.finding import Finding, Severity
 from pnet.model import Workspace
+from pnet.probes.result import Outcome, ProbeResult
 from pnet.sources import fixture
+from pnet.tui.doubles import ScriptedEngine
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NOW = datetime(2026, 7, 9, 12, 0, 0, tzinfo=UTC)
