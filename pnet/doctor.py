@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--explain", metavar="KIND", help="explain a finding kind and exit")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
 
 
@@ -218,8 +218,11 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help and --version
+    except SystemExit as exc:  # --help
         return int(exc.code or 0)
+    if args.version:
+        out.write(f"{PROG} {__version__}\n")
+        return 0
     if args.explain:
         return _explain(args.explain, out)
     if args.timeout is not None and not 0 < args.timeout <= 600:

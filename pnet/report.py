@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from pnet.diagnose.finding import Finding, Severity
 from pnet.engine import Check, Report
-from pnet.model import Platform
+from pnet.model import Platform, Workspace
+from pnet.targets import is_private_host
 
 _ASCII = str.maketrans(
     {
@@ -65,7 +66,17 @@ def _finding_lines(f: Finding, style: Style, indent: str = "    ") -> list[str]:
     return lines
 
 
-def _check_line(check: Check, style: Style, width: int) -> str:
+def external_target(check: Check, workspace: Workspace) -> bool:
+    t = check.target
+    return (
+        t.service is None
+        and not check.results
+        and not check.findings
+        and not is_private_host(workspace, t.host)
+    )
+
+
+def _check_line(check: Check, style: Style, width: int, workspace: Workspace) -> str:
     t = check.target
     arrow = f" → {t.service}" if t.service and t.origin != "service" else ""
     origin = f" (from {t.source})" if t.source else ""
@@ -78,7 +89,10 @@ def _check_line(check: Check, style: Style, width: int) -> str:
         probes = "  " + style.paint(_ms(check.ms), "2")
     elif check.target.how != "public-url":
         probes = ""
-    text = f"{style.mark(check.status)} {subject}  {value}{arrow}{origin}{probes}"
+    external = ""
+    if external_target(check, workspace):
+        external = style.paint("  (not on the private network: not checked)", "2")
+    text = f"{style.mark(check.status)} {subject}  {value}{arrow}{origin}{probes}{external}"
     return text.rstrip()
 
 
@@ -100,7 +114,7 @@ def render_text(report: Report, style: Style | None = None) -> str:
     subjects = set()
     for check in report.checks:
         subjects.add(check.target.subject)
-        lines.append(_check_line(check, style, width))
+        lines.append(_check_line(check, style, width, ws))
         for f in check.findings:
             lines.extend(_finding_lines(f, style))
     extra: dict[str, list[Finding]] = {}

@@ -79,6 +79,8 @@ class Target:
     key: str | None = None
     source: str | None = None
     reference: str | None = None
+    resolved: bool = True
+    note: str = ""
 
     @property
     def display(self) -> str:
@@ -275,13 +277,17 @@ def is_private_host(workspace: Workspace, host: str) -> bool:
 
 
 def _looks_internal(workspace: Workspace, host: str) -> bool:
+    """Whether a value with no scheme names a host of the platform: a known host, a database
+    or Key Value id, a Railway internal name, a platform public host, a private IP."""
     h = host.lower()
-    if is_private_host(workspace, h):
+    if render.is_public_host(h) or railway.is_public_host(h) or railway.is_internal_host(h):
         return True
-    if render.is_public_host(h) or railway.is_public_host(h):
+    if render.POSTGRES_ID.match(h) or render.KEYVALUE_ID.match(h):
         return True
     svc, _ = map_host(workspace, h)
-    return svc is not None
+    if svc is not None:
+        return True
+    return _IPV4.match(h) is not None and is_private_host(workspace, h)
 
 
 def _build(
@@ -503,13 +509,13 @@ def _reference_target(
     scheme: str | None = None
     if prop in ("connectionString", "connectionPoolString") and svc is not None:
         scheme = scheme_for(svc)
-    raw = f"{host}:{port}" if prop == "hostport" and port else host
-    if scheme:
-        raw = f"{scheme}://{raw}" + (f":{port}" if port else "")
     snippet_type = var.ref_type or (svc.kind.value if svc else "pserv")
+    block = "fromDatabase" if var.origin == "fromDatabase" else "fromService"
+    kind_part = "" if block == "fromDatabase" else f", type: {snippet_type}"
+    reference = f"{block}: {{name: {var.ref_service}{kind_part}, property: {prop}}}"
     return Target(
         subject=subject,
-        raw=raw,
+        raw=reference,
         scheme=scheme,
         host=host.lower(),
         port=port,
@@ -518,9 +524,9 @@ def _reference_target(
         origin="env",
         port_explicit=prop == "hostport",
         key=var.key,
-        reference=(
-            f"{var.origin} {{name: {var.ref_service}, type: {snippet_type}, property: {prop}}}"
-        ),
+        reference=reference,
+        resolved=var.resolved,
+        note=var.note,
     )
 
 

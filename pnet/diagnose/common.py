@@ -220,8 +220,13 @@ def url_fix_lines(svc: Service, url: str | None, target: Target | None = None) -
     """The right URL, then the platform's way to keep it right (Blueprint / reference variable)."""
     lines: list[str] = []
     key = target.key if target is not None and target.key else None
-    if url:
+    if url and svc.host_known:
         lines.append(f"{key}={url}" if key else url)
+    elif url:
+        lines.append(
+            f"{key + '=' if key else ''}{url.replace(svc.host or svc.name, f'{svc.name}-XXXX', 1)} "
+            f"(XXXX: the suffix of {svc.name}'s slug, assigned at creation: Connect → Internal)"
+        )
     if svc.platform is Platform.RENDER:
         snippet = blueprint_snippet(svc)
         if snippet and not svc.kind.is_datastore and url and "://" in url:

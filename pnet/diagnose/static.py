@@ -10,6 +10,7 @@ from pnet.diagnose.common import (
     BROWSER_PREFIXES,
     INTERNAL_HOWS,
     Context,
+    blueprint_snippet,
     closest_hosts,
     finding,
     network_of,
@@ -79,6 +80,10 @@ def target_findings(ctx: Context, t: Target) -> list[Finding]:
         out.append(client)
     if svc is None:
         out.extend(_unmapped(ctx, t, src))
+        return out
+    wrong_ref = _wrong_reference(ctx, t, svc)
+    if wrong_ref is not None:
+        out.append(wrong_ref)
         return out
     if t.how == "public-url":
         out.extend(_public(ctx, t, src, svc))
@@ -201,6 +206,29 @@ def unknown_host(
     )
 
 
+def _wrong_reference(ctx: Context, t: Target, svc: Service) -> Finding | None:
+    """A Blueprint reference that names a service of another type: it does not resolve."""
+    if not t.reference or t.resolved:
+        return None
+    m = re.search(r"type: (\w+)", t.reference)
+    wanted = "postgres" if t.reference.startswith("fromDatabase") else (m[1] if m else None)
+    if wanted == "redis":
+        wanted = "keyvalue"
+    if wanted is None or wanted == svc.kind.value:
+        return None
+    snippet = blueprint_snippet(svc)
+    fix = [f"in render.yaml: {snippet}"] if snippet else []
+    return finding(
+        "unknown-host",
+        t.subject,
+        f"{t.reference} names {svc.name}, a {svc.type.label}, not a {wanted}: "
+        "the reference does not resolve",
+        fix,
+        service=svc.name,
+        evidence=[t.note, K.RENDER_BLUEPRINT] if t.note else [K.RENDER_BLUEPRINT],
+    )
+
+
 def _not_the_host(ctx: Context, t: Target, svc: Service) -> Finding:
     what = "the service's name" if t.how == "name" else "the database's id"
     url = right_url(ctx, svc, t, port=t.port if t.port in svc.ports else None)
@@ -259,20 +287,27 @@ def _cross_region(ctx: Context, t: Target, src: Service, svc: Service) -> Findin
         f"or create {svc.name} again in {src.region} and move to it "
         f"(a service's region cannot be changed), or {src.name} in {svc.region}"
     )
+    unknown = f"(its id is assigned at creation: {svc.name}'s Connect → External tab shows the URL)"
     if svc.kind is Kind.POSTGRES and svc.host:
         user = t.user or svc.user or "USER"
         db = svc.database or "DATABASE"
+        host = svc.host if svc.host_known else "dpg-XXXX-a"
         url = (
-            f"postgresql://{user}:PASSWORD@{svc.host}.{svc.region}-postgres.render.com"
+            f"postgresql://{user}:PASSWORD@{host}.{svc.region}-postgres.render.com"
             f":5432/{db}?sslmode=require"
         )
         fix.append(f"{t.key}={url}" if t.key else url)
+        if not svc.host_known:
+            fix.append(unknown)
         fix.extend(_allow_list_lines(src, svc))
         fix.append(move)
         ev.append(K.RENDER_POSTGRES)
     elif svc.kind is Kind.KEYVALUE and svc.host:
-        url = f"rediss://{svc.host}:PASSWORD@{svc.region}-keyvalue.render.com:6379"
+        host = svc.host if svc.host_known else "red-XXXX"
+        url = f"rediss://{host}:PASSWORD@{svc.region}-keyvalue.render.com:6379"
         fix.append(f"{t.key}={url}" if t.key else url)
+        if not svc.host_known:
+            fix.append(unknown)
         fix.extend(_allow_list_lines(src, svc))
         fix.append(move)
         ev.append(K.RENDER_KEY_VALUE)
@@ -566,7 +601,7 @@ def _missing_scheme(ctx: Context, t: Target, svc: Service) -> Finding | None:
         return None
     port = t.port if t.port else svc.default_port
     url = with_scheme(t, scheme, port=port)
-    fix = [f"{t.key}={url}"]
+    fix = [f"{t.key}={url}"] if not t.reference else []
     ev = [f"{t.key} holds {t.hostport}: a URL client needs the scheme ({scheme}://)"]
     if t.reference and "hostport" in t.reference:
         ev.append("a Blueprint `property: hostport` reference gives host:port, never a scheme")
@@ -577,8 +612,7 @@ def _missing_scheme(ctx: Context, t: Target, svc: Service) -> Finding | None:
             )
         else:
             fix.append(
-                f"Blueprints do not interpolate: add `{scheme}://` where the app reads {t.key}, "
-                "or set the value above"
+                f"Blueprints do not interpolate: add `{scheme}://` where the app reads {t.key}"
             )
     if ctx.render:
         ev.append(K.RENDER_PRIVATE_NETWORK)
