@@ -166,6 +166,9 @@ def print_table(lab: Lab, out: TextIO) -> None:
     ws = lab.workspace
     where = "region" if str(ws.platform) == "render" else "environment"
     out.write(f"\nworkspace {ws.name} ({ws.platform})\n")
+    if lab.fabric is None:
+        host, port = lab.nameserver
+        out.write(f"nameserver {host}:{port} answers every network's names\n")
     for net in lab.plan.networks:
         host, port = lab.nameserver_for(net.name)
         out.write(f"\n{where} {net.name} ({net.family}): nameserver {host}:{port}\n")
