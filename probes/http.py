@@ -208,9 +208,8 @@ def _pinned(
         return url, {}, {}
     host = url.host
     default = {"http": 80, "https": 443}.get(url.scheme)
-    host_header = host if url.port in (None, default) else f"{host}:{url.port}"
-    if ":" in host and not host_header.startswith("["):
-        host_header = f"[{host_header}]" if url.port in (None, default) else host_header
+    bracketed = f"[{host}]" if ":" in host else host
+    host_header = bracketed if url.port in (None, default) else f"{bracketed}:{url.port}"
     extensions: dict[str, Any] = {}
     if url.scheme == "https" and ip_family(host) is None:
         extensions["sni_hostname"] = host
@@ -345,6 +344,11 @@ async def get(
                         content_type=response.headers.get("content-type"),
                         url=mask_text(str(current)),
                     )
+                    stream = response.extensions.get("network_stream")
+                    tls_object = stream.get_extra_info("ssl_object") if stream else None
+                    if tls_object is not None:
+                        evidence["tls_version"] = tls_object.version()
+                        evidence["tls_server_name"] = tls_object.server_hostname
                     if status in REDIRECT_STATUSES and location and max_redirects > 0:
                         nxt = current.join(location)
                         chain.append({"status": status, "location": mask_text(str(nxt))})

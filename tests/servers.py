@@ -347,9 +347,18 @@ class TlsCert:
     key: Path
 
     def server_context(self) -> ssl.SSLContext:
+        """A server context that remembers the name each client asked for (SNI)."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.cert, self.key)
+
+        def remember(obj: ssl.SSLObject | ssl.SSLSocket, name: str | None, _: object) -> None:
+            SNI_SEEN[id(obj)] = name or ""
+
+        ctx.sni_callback = remember
         return ctx
+
+
+SNI_SEEN: dict[int, str] = {}
 
 
 def make_cert(folder: Path) -> TlsCert:
@@ -582,6 +591,8 @@ ROUTES = """\
 /loop                302 to /loop
 /elsewhere?to=URL    302 to URL
 /host                200, body = the Host header received
+/expect-host?h=HOST  200 when the Host header is HOST, else 421 Misdirected Request
+/expect-sni?h=NAME   (TLS) 200 when the client's TLS server name was NAME, else 421
 /drip                200 with Content-Length 100, then one byte every DRIP_INTERVAL s
 /drip-head           the status line, one byte every DRIP_INTERVAL s
 /endless             200 without length, 16 KiB chunks until the client leaves (at most 256 MiB)
@@ -620,6 +631,15 @@ async def _http_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
         writer.write(_response(302, headers=[("Location", "/loop")]))
     elif path == "/elsewhere":
         writer.write(_response(302, headers=[("Location", query.removeprefix("to="))]))
+    elif path == "/expect-host":
+        want = query.removeprefix("h=")
+        ok = headers.get("host") == want
+        writer.write(_response(200 if ok else 421, headers.get("host", "").encode()))
+    elif path == "/expect-sni":
+        obj = writer.get_extra_info("ssl_object")
+        seen = SNI_SEEN.pop(id(obj), None) if obj is not None else None
+        want = query.removeprefix("h=")
+        writer.write(_response(200 if seen == want else 421, (seen or "").encode()))
     elif path == "/host":
         writer.write(
             _response(

@@ -10,8 +10,8 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from pnet.probes import Outcome, get
 
+from pnet.probes import Outcome, get
 from pnet.secrets import MASK
 from tests import servers
 
@@ -152,22 +152,32 @@ async def test_connect_timeout_on_a_full_queue() -> None:
 
 async def test_per_address_request_sends_the_name_in_host(web: str) -> None:
     port = web.rsplit(":", 1)[1]
-    r = await get(f"http://api.test:{port}/host", address=LOOPBACK)
+    url = f"http://api.test:{port}/expect-host?h=api.test:{port}"
+    r = await get(url, address=LOOPBACK)
     assert r.outcome is Outcome.OK
     assert r.evidence["address"] == LOOPBACK
-    assert r.key == f"http:http://api.test:{port}/host@{LOOPBACK}"
-    assert r.target == f"http://api.test:{port}/host"
+    assert r.key == f"http:{url}@{LOOPBACK}"
+    assert r.target == url
+    wrong = await get(f"http://api.test:{port}/expect-host?h=other", address=LOOPBACK)
+    assert wrong.outcome is Outcome.HTTP_STATUS and wrong.evidence["status"] == 421
 
 
 async def test_per_address_over_ipv6() -> None:
     async with servers.http_server(host="::1") as port:
-        r = await get(f"http://api.test:{port}/host", address="::1")
-    assert r.outcome is Outcome.OK
+        r = await get(f"http://api.test:{port}/expect-host?h=api.test:{port}", address="::1")
+        assert r.outcome is Outcome.OK
+        literal = await get(f"http://[::1]:{port}/expect-host?h=[::1]:{port}", address="::1")
+    assert literal.outcome is Outcome.OK
 
 
 async def test_https_ok_with_sni_and_host_kept(tls_port: int) -> None:
-    r = await get(f"https://api.test:{tls_port}/host", address=LOOPBACK)
+    base = f"https://api.test:{tls_port}"
+    r = await get(f"{base}/expect-host?h=api.test:{tls_port}", address=LOOPBACK)
     assert r.outcome is Outcome.OK
+    assert r.evidence["tls_server_name"] == "api.test"
+    assert r.evidence["tls_version"].startswith("TLS")
+    sni = await get(f"{base}/expect-sni?h=api.test", address=LOOPBACK)
+    assert sni.outcome is Outcome.OK
     assert "tls" in r.evidence["timings"]
 
 
