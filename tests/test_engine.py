@@ -1,0 +1,179 @@
+"""The engine: which probes each target needs, results streamed as they land, the report."""
+
+from __future__ import annotations
+
+from contextlib import aclosing
+from pathlib import Path
+
+from pnet import engine
+from pnet.lab import Lab
+from pnet.probes.result import Outcome, ProbeResult
+from pnet.sources.fixture import load
+from pnet.targets import parse_target, targets_from_env
+from tests.test_diagnose_kit import railway_ws, render_ws, rw, svc
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _plan(ws, source, texts, **options):
+    src = ws.service(source) if source else None
+    targets = [parse_target(t, ws, src) for t in texts]
+    assert all(targets)
+    jobs = engine.plan(ws, src, targets, engine.Options(**options))  # type: ignore[arg-type]
+    by: dict[str, list[str]] = {}
+    for subject, job in jobs:
+        by.setdefault(subject, []).append(job.key.split("|", 1)[1])
+    return by
+
+
+def test_plan_asks_only_what_can_tell_something():
+    ws = render_ws(
+        svc(
+            "api",
+            "web",
+            host="api-x7f2",
+            ports=[8080],
+            instances=2,
+            health_path="/healthz",
+            public_url="https://api-x7f2.onrender.com",
+        ),
+        svc("db", "postgres", host="dpg-d0a1b2c3d4e5f6g7h8i9-a", user="app", database="app"),
+        svc("kv", "keyvalue", host="red-c0d1e2f3g4h5i6j7k8l9"),
+        svc("eu", region="frankfurt", host="eu-m3n4"),
+        svc("mailer", "worker"),
+    )
+    got = _plan(
+        ws,
+        "api",
+        [
+            "http://api-x7f2:8080",
+            "postgresql://app@dpg-d0a1b2c3d4e5f6g7h8i9-a/app",
+            "redis://red-c0d1e2f3g4h5i6j7k8l9:6379",
+            "http://eu-m3n4:8000",
+            "http://mailer-j8k9:8000",
+            "https://api-x7f2.onrender.com",
+            "https://api.stripe.com/v1",
+            "http://api-x7f2:9999",
+        ],
+    )
+    assert got["http://api-x7f2:8080"] == ["dns", "discovery", "tcp4", "http"]
+    assert got["postgresql://app@dpg-d0a1b2c3d4e5f6g7h8i9-a/app"] == ["dns", "tcp4", "postgres"]
+    assert got["redis://red-c0d1e2f3g4h5i6j7k8l9:6379"] == ["dns", "tcp4", "redis"]
+    assert got["http://eu-m3n4:8000"] == ["dns"]
+    assert got["http://api-x7f2:9999"] == ["dns", "tcp4"]
+    for silent in (
+        "http://mailer-j8k9:8000",
+        "https://api-x7f2.onrender.com",
+        "https://api.stripe.com/v1",
+    ):
+        assert silent not in got
+    assert engine.plan(ws, None, [], engine.Options()) == []
+
+
+def test_plan_per_address_family():
+    legacy = railway_ws(rw("api", "web", ports=[3000]), rw("pay", ports=[8080]))
+    assert _plan(legacy, "api", ["http://pay.railway.internal:8080"])[
+        "http://pay.railway.internal:8080"
+    ] == ["dns", "tcp6", "http"]
+    dual = railway_ws(rw("api", "web", ports=[3000]), rw("pay", ports=[8080]), legacy=())
+    assert _plan(dual, "api", ["http://pay.railway.internal:8080"])[
+        "http://pay.railway.internal:8080"
+    ] == ["dns", "tcp4", "tcp6", "http"]
+
+
+def test_offline_plans_nothing_and_reports_static_findings():
+    ws = load(FIXTURES / "render-acme.yaml")
+    api = ws.service("api")
+    assert api is not None
+    targets = targets_from_env(ws, api)
+    assert engine.plan(ws, api, targets, engine.Options(offline=True)) == []
+    report = engine.run_offline(ws, api, targets)
+    assert report.offline and report.exit_code == 1
+    assert all(c.results == () for c in report.checks)
+    assert report.summary["errors"] == sum(f.severity.value == "error" for f in report.findings)
+
+
+async def test_stream_yields_every_planned_result_then_the_report():
+    ws = load(FIXTURES / "render-healthy.yaml")
+    api = ws.service("api")
+    assert api is not None
+    targets = targets_from_env(ws, api)
+    async with Lab(ws) as lab:
+        options = engine.Options(nameserver=lab.nameserver_for("ohio"))
+        keys = {job.key for _, job in engine.plan(ws, api, targets, options)}
+        events = [e async for e in engine.stream(ws, api, targets, options)]
+    *probes, last = events
+    assert isinstance(last, engine.ReportEvent)
+    assert all(isinstance(e, engine.ProbeEvent) for e in probes)
+    assert {e.result.key for e in probes if isinstance(e, engine.ProbeEvent)} == keys
+    assert {e.subject for e in probes if isinstance(e, engine.ProbeEvent)} == {
+        t.subject for t in targets
+    }
+    report = last.report
+    assert report.findings == () and report.exit_code == 0
+    assert [c.status for c in report.checks] == ["ok"] * len(targets)
+    for check in report.checks:
+        assert [r.kind for r in check.results][0] == "dns"
+        assert check.ms > 0
+    data = report.to_json()
+    assert data["summary"] == {"errors": 0, "warnings": 0, "ok": len(targets)}
+
+
+async def test_breaking_out_of_the_stream_cancels_cleanly():
+    ws = load(FIXTURES / "render-acme.yaml")
+    api = ws.service("api")
+    assert api is not None
+    async with Lab(ws) as lab:
+        options = engine.Options(nameserver=lab.nameserver_for("oregon"))
+        async with aclosing(engine.stream(ws, api, targets_from_env(ws, api), options)) as events:  # type: ignore[type-var]
+            async for event in events:
+                assert isinstance(event, engine.ProbeEvent)
+                break
+
+
+async def test_a_deadline_bounds_the_whole_run():
+    ws = load(FIXTURES / "render-acme.yaml")
+    api = ws.service("api")
+    assert api is not None
+    [ledger] = [t for t in targets_from_env(ws, api) if t.subject == "LEDGER_URL"]
+    async with Lab(ws) as lab:
+        options = engine.Options(
+            nameserver=lab.nameserver_for("oregon"), tcp_timeout=30.0, deadline=0.5
+        )
+        report = await engine.run(ws, api, [ledger], options)
+    tcp = [r for r in report.checks[0].results if r.kind == "tcp"]
+    assert tcp and tcp[0].outcome is Outcome.TIMEOUT
+    assert [f.kind for f in report.findings] == ["unreachable"]
+
+
+async def test_a_probe_that_crashes_is_an_error_result_not_a_crash(monkeypatch):
+    from pnet.probes import tcp
+
+    async def boom(*args: object, **kwargs: object) -> ProbeResult:
+        raise RuntimeError("probe bug")
+
+    monkeypatch.setattr(tcp, "connect", boom)
+    ws = load(FIXTURES / "render-healthy.yaml")
+    api = ws.service("api")
+    assert api is not None
+    async with Lab(ws) as lab:
+        options = engine.Options(nameserver=lab.nameserver_for("ohio"))
+        seen: list[ProbeResult] = []
+        report = await engine.run(
+            ws, api, targets_from_env(ws, api), options, on_result=lambda _s, r: seen.append(r)
+        )
+    errors = [r for r in seen if r.kind == "tcp"]
+    assert errors and all(r.outcome is Outcome.ERROR and "probe bug" in r.detail for r in errors)
+    assert len(seen) == sum(len(c.results) for c in report.checks)
+
+
+def test_sweep_targets_cover_every_service_and_every_variable():
+    ws = load(FIXTURES / "render-acme.yaml")
+    targets = engine.sweep_targets(ws)
+    subjects = {t.subject for t in targets}
+    assert {"service:api", "service:acme-db", "service:cache", "api.DATABASE_URL"} <= subjects
+    assert "service:mailer" not in subjects
+    assert [t.subject for t in targets if t.subject.startswith("service:gateway")] == [
+        "service:gateway"
+    ]
+    assert all(t.source for t in targets if not t.subject.startswith("service:"))
