@@ -113,7 +113,7 @@ async def test_stream_yields_every_planned_result_then_the_report():
     assert report.findings == () and report.exit_code == 0
     assert [c.status for c in report.checks] == ["ok"] * len(targets)
     for check in report.checks:
-        assert [r.kind for r in check.results][0] == "dns"
+        assert check.results[0].kind == "dns"
         assert check.ms > 0
     data = report.to_json()
     assert data["summary"] == {"errors": 0, "warnings": 0, "ok": len(targets)}
