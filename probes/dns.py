@@ -14,12 +14,14 @@ where one is configured), and `no-answer` only when every family came back empty
 from __future__ import annotations
 
 import asyncio
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 import dns.asyncquery
 import dns.asyncresolver
 import dns.exception
+import dns.inet
 import dns.message
 import dns.name
 import dns.nameserver
@@ -48,7 +50,8 @@ class _StrictDo53(dns.nameserver.Do53Nameserver):
     """A UDP/TCP nameserver whose malformed or mismatched replies are errors, not ignored.
 
     A resolver library drops such datagrams and keeps waiting; a probe wants to say a server
-    at that address is answering, and answering wrong.
+    at that address is answering, and answering wrong. The UDP socket is connected, so an
+    ICMP port-unreachable says at once that nothing listens there.
     """
 
     async def async_query(
@@ -73,20 +76,28 @@ class _StrictDo53(dns.nameserver.Do53Nameserver):
                 one_rr_per_rrset,
                 ignore_trailing,
             )
-        return await dns.asyncquery.udp(
-            request,
-            self.address,
-            timeout=timeout,
-            port=self.port,
-            source=source,
-            source_port=source_port,
-            raise_on_truncation=True,
-            backend=backend,
-            one_rr_per_rrset=one_rr_per_rrset,
-            ignore_trailing=ignore_trailing,
-            ignore_errors=False,
-            ignore_unexpected=True,
+        family = dns.inet.af_for_address(self.address)
+        local = (source or ("::" if family == socket.AF_INET6 else "0.0.0.0"), source_port)
+        connected = await backend.make_socket(
+            family,
+            socket.SOCK_DGRAM,
+            0,
+            local if source or source_port else None,
+            (self.address, self.port),
         )
+        async with connected as sock:
+            return await dns.asyncquery.udp(
+                request,
+                self.address,
+                timeout=timeout,
+                port=self.port,
+                sock=sock,
+                raise_on_truncation=True,
+                one_rr_per_rrset=one_rr_per_rrset,
+                ignore_trailing=ignore_trailing,
+                ignore_errors=False,
+                ignore_unexpected=True,
+            )
 
 
 @dataclass

@@ -9,8 +9,8 @@ from typing import Any
 import dns.nameserver
 import dns.resolver
 import pytest
-from pnet.probes import Outcome, discover, resolve
 
+from pnet.probes import Outcome, discover, resolve
 from tests import servers
 
 LOOPBACK = servers.LOOPBACK
@@ -175,3 +175,10 @@ async def test_discovery_of_an_unknown_name(dnsmasq: servers.Dnsmasq) -> None:
     r = await discover("nope-discovery.test", nameserver=dnsmasq.nameserver)
     assert r.outcome is Outcome.NXDOMAIN
     assert r.evidence["addresses"] == [] and r.evidence["count"] == 0
+
+
+async def test_no_nameserver_when_nothing_listens_there() -> None:
+    port = servers.free_port(udp_too=True)
+    r = await resolve("api.test", nameserver=(LOOPBACK, port), timeout=1.0)
+    assert r.outcome is Outcome.NO_NAMESERVER
+    assert f"nothing listens at {LOOPBACK}:{port}" in r.detail
