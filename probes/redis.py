@@ -81,6 +81,8 @@ class _Replies:
                 raise _NotRedis from exc
             if size < 0:
                 return kind, ""
+            if size > _MAX_LINE:
+                raise _NotRedis
             while len(self.buf) < size + 2:
                 await self._fill()
             body = bytes(self.buf[:size]).decode("utf-8", "replace")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from pnet.probes import Outcome, ping
 
+from pnet.probes import Outcome, ping
 from pnet.secrets import MASK
 from tests import servers
 from tests.conftest import REDIS_PASSWORD, REDIS_USERS
@@ -118,3 +118,15 @@ async def test_postgres_is_not_redis(postgres_server: servers.Postgres) -> None:
 async def test_a_tiny_timeout_is_an_outcome(redis_server: servers.Redis, seconds: float) -> None:
     r = await ping(redis_server.host, redis_server.port, timeout=seconds)
     assert r.outcome in (Outcome.OK, Outcome.TIMEOUT)
+
+
+async def test_a_huge_bulk_reply_is_not_buffered() -> None:
+    async with servers.banner_server(b"$999999999999\r\nPONG") as port:
+        r = await ping(LOOPBACK, port, timeout=1.0)
+    assert r.outcome is Outcome.PROTOCOL_ERROR
+
+
+async def test_a_bulk_pong_is_fine() -> None:
+    async with servers.banner_server(b"$4\r\nPONG\r\n") as port:
+        r = await ping(LOOPBACK, port, timeout=1.0)
+    assert r.outcome is Outcome.OK
