@@ -591,8 +591,10 @@ def _postgres_job(
     user, password, database = _credentials(target, svc)
     user = user or (svc.user if svc else None) or "postgres"
     database = database or (svc.database if svc else None) or user
-    sslmode = (parse_qs(target.query).get("sslmode") or [""])[0]
-    tls = sslmode in ("require", "verify-ca", "verify-full")
+    sslmode = (parse_qs(target.query).get("sslmode") or ["prefer"])[0]
+    tls = {"verify-ca": "require", "verify-full": "require", "allow": "prefer"}.get(
+        sslmode, sslmode if sslmode in ("disable", "prefer", "require") else "prefer"
+    )
     shown = target.hostport
 
     async def run() -> ProbeResult:

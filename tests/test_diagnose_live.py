@@ -244,3 +244,13 @@ def test_skipped_probes_are_not_evidence():
     ws = render_ws(_api({"S": "http://search-q1w2:9200"}), SEARCH)
     skipped = probe("http", "refused", skipped=True)
     assert check(ws, "api", results={"S": [dns_ok(), tcp("ok", port=9200), skipped]}) == []
+
+
+def test_postgres_sslmode_require_to_a_plain_internal_database():
+    db = svc("db", "postgres", host="dpg-d0a1b2c3d4e5f6g7h8i9-a", user="app", database="app")
+    url = "postgresql://app:pw123456@dpg-d0a1b2c3d4e5f6g7h8i9-a/app?sslmode=require"
+    ws = render_ws(_api({"D": url}), db)
+    results = {"D": [dns_ok(), tcp("ok", port=5432), probe("postgres", "tls-error")]}
+    [f] = check(ws, "api", results=results)
+    assert f.kind == "tls-on-private" and "sslmode=prefer" in f.fix
+    assert "pw123456" not in f.fix

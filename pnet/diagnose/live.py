@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -537,7 +538,7 @@ def _instances(
             service=svc.name,
             evidence=[*ev, K.RENDER_PRIVATE_NETWORK if ctx.render else K.RAILWAY_HOW_IT_WORKS],
         )
-    elif svc.instances > listed and not failing:
+    elif svc.instances > listed and not failing and not all(":" in str(a) for a in addresses):
         found = finding(
             "instance-down",
             t.subject,
@@ -626,6 +627,22 @@ def _handshake(
         if _has(out, {"auth-required"}):
             return out
         return [*out, _auth_required(ctx, t, svc, r, ev)]
+    if r.outcome is Outcome.TLS_ERROR and r.kind == "postgres":
+        if _has(out, CAUSES):
+            return out
+        plain = re.sub(r"sslmode=[a-z-]+", "sslmode=prefer", placeholder_url(t))
+        return [
+            *out,
+            finding(
+                "tls-on-private",
+                t.subject,
+                f"the URL requires TLS (sslmode) but {svc.name} offers none on its internal "
+                "address",
+                [f"{t.key}={plain}" if t.key else plain],
+                service=svc.name,
+                evidence=[ev, "private traffic is plain: the internal address needs no TLS"],
+            ),
+        ]
     if r.outcome is Outcome.PROTOCOL_ERROR:
         if _has(out, {"wrong-protocol"}):
             return [_with_evidence(f, [ev]) if f.kind == "wrong-protocol" else f for f in out]
