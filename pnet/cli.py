@@ -157,7 +157,11 @@ def run(the_plan: Plan) -> int:
             from pnet.lab import LabThread
 
             lab = LabThread(the_plan.workspace)
-            lab.start()
+            try:
+                lab.start()
+            except Exception as exc:
+                print(f"pnet: error: the demo lab could not start: {exc}", file=sys.stderr)
+                return 1
             stack.callback(lab.stop)
             options = replace(
                 options,

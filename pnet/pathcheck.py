@@ -298,8 +298,8 @@ def _connects(results: list[ProbeResult], done: bool) -> Stage:
     good = [r for r in results if r.ok]
     n = len(results)
     if len(good) == n:
-        word = "instance" if n == 1 else "instances"
-        return Stage("connects", State.OK, f"{n}/{n} {word} accept ({_ms(results)})")
+        word = "instance accepts" if n == 1 else "instances accept"
+        return Stage("connects", State.OK, f"{n}/{n} {word} ({_ms(results)})")
     if good:
         bad = [r for r in results if not r.ok]
         return Stage(

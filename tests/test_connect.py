@@ -192,3 +192,52 @@ def test_railway_postgres_and_redis(shop: Workspace) -> None:
     assert "family=0" in redis["Internal"].note
     revealed = tabs_of(shop, "redis", reveal=True)["Internal"]
     assert "Lp0oK9iJ8uH7" in value(revealed, "REDIS_URL")
+
+
+@pytest.mark.parametrize("kind", ["cron", "static"])
+def test_railway_kinds_that_cannot_receive(shop: Workspace, kind: str) -> None:
+    from dataclasses import replace
+
+    from pnet.model import Kind
+    from pnet.platforms import railway
+
+    base = svc(shop, "search")
+    other = replace(base, name="job", type=railway.service_type(Kind(kind), None), ports=())
+    tabs = {t.name: t for t in connect_tabs(shop, other)}
+    assert tabs["Internal"].fields == []
+    assert "To receive private traffic" in tabs["Internal"].note
+
+
+def test_railway_worker_still_has_a_private_domain(shop: Workspace) -> None:
+    from dataclasses import replace
+
+    from pnet.model import Kind
+    from pnet.platforms import railway
+
+    base = svc(shop, "search")
+    worker = replace(
+        base,
+        name="jobs",
+        host="jobs.railway.internal",
+        ports=(),
+        type=railway.service_type(Kind.WORKER, None),
+    )
+    internal = {t.name: t for t in connect_tabs(shop, worker)}["Internal"]
+    assert value(internal, "Private Domain") == "jobs.railway.internal"
+    assert internal.field("Private URL") is None
+    assert value(internal, "Reference URL") == (
+        "http://${{jobs.RAILWAY_PRIVATE_DOMAIN}}:${{jobs.PORT}}"
+    )
+
+
+def test_no_secret_in_any_masked_tab(acme: Workspace, shop: Workspace) -> None:
+    from pnet.secrets import secrets_in
+
+    for ws in (acme, shop):
+        for s in ws.services:
+            secrets = [s.password] if s.password else []
+            for var in s.env:
+                secrets += secrets_in(var.key, var.value)
+            for tab in connect_tabs(ws, s):
+                text = " ".join([tab.note] + [f.value for f in tab.fields])
+                assert not any(x in text for x in secrets if x), (s.name, tab.name)
