@@ -12,13 +12,13 @@ import dns.query
 import dns.rcode
 import psutil
 import pytest
-from pnet.probes.dns import resolve
-from pnet.probes.result import Outcome
-from pnet.probes.tcp import connect
 
 from pnet.lab import Lab, LabError, LabThread
 from pnet.lab.network import plan
 from pnet.model import Workspace
+from pnet.probes.dns import resolve
+from pnet.probes.result import Outcome
+from pnet.probes.tcp import connect
 from pnet.sources.fixture import load, loads
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -317,3 +317,12 @@ def test_two_labs_of_one_fixture_coexist_in_separate_blocks() -> None:
         (taken,) = second.served("reports")
         assert not taken.listening and "in use by another process" in taken.note
     assert inet_sockets() == before
+
+
+def test_listening_sockets_name_tcp_so_that_asyncio_turns_nagle_off() -> None:
+    # asyncio sets TCP_NODELAY on accepted connections only when the socket's proto is TCP;
+    # without it, a reply written in two parts waits for the client's delayed ACK (~40 ms)
+    from pnet.lab import _listening_socket
+
+    with _listening_socket("127.0.0.1", 0) as sock:
+        assert sock.proto == socket.IPPROTO_TCP

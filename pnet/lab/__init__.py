@@ -516,7 +516,8 @@ _NO_TLS = ("tls-stall", "blackhole", "silent")
 
 def _listening_socket(address: str, port: int, *, reuse: bool = True) -> socket.socket:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, so that asyncio turns Nagle off on the accepted connections
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         if reuse:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -148,7 +148,7 @@ class DnsServer:
         attempts = 1 if self.requested_port else 20
         last: OSError | None = None
         for _ in range(attempts):
-            tcp_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            tcp_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             udp_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:
                 tcp_sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -264,7 +264,9 @@ def _bridge_v6(index: int) -> str:
 def make_socket(kind: int, address: str, port: int, *, v6only: bool = True) -> socket.socket:
     """A bound (not listening) socket; `::` with v6only False is dual-stack."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, kind)
+    proto = socket.IPPROTO_TCP if kind == socket.SOCK_STREAM else socket.IPPROTO_UDP
+    # the protocol named, so that asyncio turns Nagle off on the accepted connections
+    sock = socket.socket(family, kind, proto)
     try:
         if kind == socket.SOCK_STREAM:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
