@@ -53,6 +53,20 @@ def ip_family(host: str) -> int | None:
         return None
 
 
+def unaskable(host: str, port: int) -> str | None:
+    """Why host:port cannot be asked at all (a usage problem, not a network outcome), or None."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        return f"port {port!r} is not between 1 and 65535"
+    if not host:
+        return "no host given"
+    if ip_family(host) is None:
+        try:
+            host.encode("idna")
+        except UnicodeError as exc:
+            return f"{host[:40]!r} is not a valid host name ({describe_exception(exc)})"
+    return None
+
+
 def hostport(host: str, port: int) -> str:
     """`host:port`, with IPv6 literals in brackets."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

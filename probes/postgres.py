@@ -49,6 +49,7 @@ from ._net import (
     oserror_detail,
     redact,
     result,
+    unaskable,
 )
 from .result import Outcome, ProbeResult
 
@@ -277,6 +278,9 @@ async def hello(
 
     if mode is None:
         return done(Outcome.ERROR, f"{target}: unknown sslmode {tls!r}")
+    problem = unaskable(host, port)
+    if problem:
+        return done(Outcome.ERROR, f"{target}: {problem}")
     name = server_hostname or (host if ip_family(host) is None else None)
     try:
         return done(

@@ -26,6 +26,7 @@ from ._net import (
     oserror_detail,
     redact,
     result,
+    unaskable,
 )
 from .result import Outcome, ProbeResult
 
@@ -132,6 +133,9 @@ async def ping(
                 evidence[key] = redact(str(evidence[key]), password)
         return result(KIND, target, outcome, clock, redact(detail, password), evidence)
 
+    problem = unaskable(host, port)
+    if problem:
+        return done(Outcome.ERROR, f"{target}: {problem}")
     name = server_hostname or (host if ip_family(host) is None else None)
     try:
         reader, writer = await open_stream(

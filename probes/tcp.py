@@ -11,7 +11,15 @@ import asyncio
 import socket
 from typing import Any
 
-from ._net import Clock, classify_oserror, describe_exception, hostport, ip_family, result
+from ._net import (
+    Clock,
+    classify_oserror,
+    describe_exception,
+    hostport,
+    ip_family,
+    result,
+    unaskable,
+)
 from .result import Outcome, ProbeResult
 
 KIND = "tcp"
@@ -51,6 +59,9 @@ async def connect(host: str, port: int, *, timeout: float = 2.0) -> ProbeResult:
     clock = Clock(timeout)
     target = hostport(host, port)
     evidence: dict[str, Any] = {"address": None, "port": port, "family": ip_family(host)}
+    problem = unaskable(host, port)
+    if problem:
+        return result(KIND, target, Outcome.ERROR, clock, f"{target}: {problem}", evidence)
     try:
         addresses = await _addresses(host, port, clock)
     except (OSError, TimeoutError) as exc:

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from pnet.probes import Outcome, connect
 
+from pnet.probes import Outcome, connect, hello, ping
 from tests import servers
 
 LOOPBACK = servers.LOOPBACK
@@ -103,3 +103,14 @@ def test_unreachable_in_a_namespace_without_a_network() -> None:
         pytest.skip(f"cannot make a network namespace: {run.stderr.strip()}")
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert [line["outcome"] for line in lines] == ["unreachable", "unreachable"]
+
+
+@pytest.mark.parametrize(
+    "host, port",
+    [("127.0.0.1", 70000), ("127.0.0.1", -1), ("127.0.0.1", 0), ("", 80), ("a" * 300, 80)],
+)
+async def test_what_cannot_be_asked_is_an_error_result(host: str, port: int) -> None:
+    # each returns before any lookup or packet
+    for probe in (connect, ping, hello):
+        r = await probe(host, port, timeout=0.5)
+        assert r.outcome is Outcome.ERROR, (probe, r)
