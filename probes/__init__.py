@@ -11,6 +11,7 @@ from .listeners import (
     bind_scope,
     listeners_result,
     listening,
+    probe_listeners,
     reachable_families,
     serves_port,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "listeners_result",
     "listening",
     "ping",
+    "probe_listeners",
     "reachable_families",
     "resolve",
     "run_jobs",

@@ -238,6 +238,13 @@ def listening(*, kinds: tuple[str, ...] = ("tcp",)) -> tuple[Listener, ...]:
     return tuple(sorted(out.values(), key=lambda x: (x.port, x.kind, x.family, x.address)))
 
 
+def probe_listeners(*, kinds: tuple[str, ...] = ("tcp",)) -> ProbeResult:
+    """listening() as a timed ProbeResult (kind "listeners")."""
+    started = time.perf_counter()
+    found = listening(kinds=kinds)
+    return listeners_result(found, elapsed_ms=(time.perf_counter() - started) * 1000.0)
+
+
 def listeners_result(listeners: Iterable[Listener], *, elapsed_ms: float = 0.0) -> ProbeResult:
     """The listeners as a ProbeResult (kind "listeners", target "local")."""
     found = list(listeners)

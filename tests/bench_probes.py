@@ -24,9 +24,8 @@ from pnet.probes import (
     discover,
     get,
     hello,
-    listeners_result,
-    listening,
     ping,
+    probe_listeners,
     resolve,
 )
 from pnet.probes.result import ProbeResult
@@ -36,7 +35,7 @@ Probe = Callable[[], Awaitable[ProbeResult]]
 
 
 async def _listeners() -> ProbeResult:
-    return listeners_result(listening())
+    return probe_listeners()
 
 
 async def _measure(name: str, probe: Probe, runs: int) -> None:

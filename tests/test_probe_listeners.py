@@ -8,12 +8,14 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+
 from pnet.probes import listeners as mod
 from pnet.probes.listeners import (
     Listener,
     bind_scope,
     listeners_result,
     listening,
+    probe_listeners,
     reachable_families,
     serves_port,
 )
@@ -148,3 +150,10 @@ def test_result_is_json(sockets: list[socket.socket]) -> None:
     assert entry["bind"] == "loopback" and entry["address"] == "127.0.0.1"
     assert str(port) in text
     assert listeners_result([]).detail == "0 listening sockets"
+
+
+def test_timed_probe(sockets: list[socket.socket]) -> None:
+    port = _listen(sockets, "::1")
+    r = probe_listeners()
+    assert r.kind == "listeners" and r.key == "listeners:local" and r.elapsed_ms > 0
+    assert any(e["port"] == port and e["bind"] == "loopback" for e in r.evidence["listeners"])
