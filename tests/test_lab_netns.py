@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pnet.probes.result import Outcome
-from pnet.probes.tcp import connect
 
 from pnet.lab import LabThread, netns
+from pnet.probes.result import Outcome
+from pnet.probes.tcp import connect
 from pnet.sources.fixture import load, loads
 
 pytestmark = [

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pnet.probes.postgres import hello
-from pnet.probes.redis import ping
-from pnet.probes.result import Outcome
 
 from pnet.lab import LabThread
 from pnet.lab.peers import DRIP_RESPONSE, Peer, pg_md5, pg_query_result, serve_postgres
+from pnet.probes.postgres import hello
+from pnet.probes.redis import ping
+from pnet.probes.result import Outcome
 from pnet.sources.fixture import load, loads
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
