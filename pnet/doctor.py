@@ -235,7 +235,7 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
 
     from pnet import engine
     from pnet.report import Style, render_json, render_text
-    from pnet.targets import parse_target, targets_from_env
+    from pnet.targets import parse_target, service_targets, targets_from_env
 
     try:
         workspace, detected = _load(args, env)
@@ -254,6 +254,8 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
             targets.append(target)
     elif source is not None:
         targets = targets_from_env(workspace, source)
+        if not args.offline:
+            targets += service_targets(workspace, source)
     else:
         targets = engine.sweep_targets(workspace)
 

@@ -90,7 +90,15 @@ def _diagnose(
             if any(g.kind == f.kind and g.service == f.service for g in out):
                 continue
             add([f])
-    add(live.own_findings(ctx))
+    own = frozenset(
+        str(a)
+        for target in targets
+        if source is not None and target.service == source.name
+        for r in results.get(target.subject, ())
+        if r.kind == "dns"
+        for a in (*(r.evidence.get("a") or ()), *(r.evidence.get("aaaa") or ()))
+    )
+    add(live.own_findings(ctx, own))
     return out
 
 

@@ -460,8 +460,11 @@ def _ipv6_only_bind(
     )
 
 
-def own_findings(ctx: Context) -> list[Finding]:
-    """The source's own listeners (inside an instance): is it reachable on its own ports?"""
+def own_findings(ctx: Context, resolved: frozenset[str] = frozenset()) -> list[Finding]:
+    """The source's own listeners (inside an instance): is it reachable on its own ports?
+
+    `resolved` holds the addresses the source's own name resolved to (not a loopback bind).
+    """
     src = ctx.source
     if src is None or ctx.listeners is None or not src.ports or not src.type.receives:
         return []
@@ -475,7 +478,7 @@ def own_findings(ctx: Context) -> list[Finding]:
         shown = _shown(cands)
         ev = [f"listening: {shown}"]
         addresses = {str(getattr(li, "address", "")) for li in cands}
-        if addresses <= CANONICAL_LOOPBACK:
+        if addresses <= CANONICAL_LOOPBACK - resolved:
             out.append(_loopback_bind(ctx, subject, src, port, ev))
             break
         wild4 = any(a in ("0.0.0.0", "") for a in addresses)
