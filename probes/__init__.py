@@ -1,6 +1,17 @@
 """Network probes: async questions about a private network, each answered by a ProbeResult.
 
-Nothing here imports the TUI, Textual, or the core above (diagnosis, sources, lab, doctor).
+- resolve(name, nameserver=, timeout=, families=)        dns: A and AAAA records
+- discover(name, nameserver=, timeout=)                  discovery: every instance address
+- connect(host, port, timeout=)                          tcp: does anything accept
+- get(url, address=, timeout=, max_redirects=, verify=, body_limit=)   http: one GET
+- ping(host, port, username=, password=, tls=, timeout=) redis: AUTH and PING
+- hello(host, port, user=, database=, password=, tls=, timeout=)       postgres: handshake
+- listening(kinds=), probe_listeners(), serves_port(), bind_scope(), reachable_families()
+- run_jobs(jobs, concurrency=, deadline=) with Job(key, run, timeout): many at once
+
+Every probe is async (listeners excepted), bounded by its timeout, and returns an outcome
+rather than raising for anything the network does. Nothing here imports the TUI, Textual,
+or the core above (diagnosis, sources, lab, doctor).
 """
 
 from .discovery import discover

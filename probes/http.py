@@ -10,7 +10,9 @@ up to `body_limit` bytes and then dropped.
 Outcomes: ok (< 400), http-status (>= 400), refused, timeout, unreachable, tls-error (the
 handshake fails or never finishes, e.g. a plain-text server behind an https URL),
 protocol-error (not HTTP: garbage, HTTP/0.9 noise, a close mid-header, a TLS server behind an
-http URL, which the detail names), error (a URL the probe cannot ask).
+http URL, which the detail names; evidence `banner` holds the first bytes), nxdomain (no
+`address` and the URL's name does not resolve), error (a URL the probe cannot ask).
+Proxy variables are ignored: a private address is asked directly.
 """
 
 from __future__ import annotations
