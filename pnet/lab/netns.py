@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import re
 import secrets
@@ -45,12 +46,23 @@ OWNER_FILE = "pnet-lab.pid"
 T = TypeVar("T")
 
 
+@functools.cache
 def available() -> str | None:
-    """None when this process can build namespaces; otherwise why not, in one line."""
+    """None when this process can build namespaces; otherwise why not, in one line.
+
+    Tried for real once (a namespace made and deleted): root in a container may still lack
+    the rights `ip netns add` needs.
+    """
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return "--netns needs root (it creates network namespaces and links)"
     if shutil.which("ip") is None:
         return "--netns needs the `ip` command (iproute2)"
+    name = f"pnetcheck{os.getpid()}"
+    try:
+        _ip("netns", "add", name)
+    except LabError as exc:
+        return f"--netns: this machine does not let the lab make network namespaces ({exc})"
+    _ip("netns", "del", name, check=False)
     return None
 
 
