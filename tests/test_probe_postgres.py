@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
-from pnet.probes import Outcome, hello
 
+from pnet.probes import Outcome, ProbeResult
+from pnet.probes import hello as probe_hello
 from tests import servers
 
 LOOPBACK = servers.LOOPBACK
 PASSWORDS = servers.PG_PASSWORDS
+
+
+async def hello(host: str, port: int, **options: Any) -> ProbeResult:
+    """The probe with a generous timeout unless a test sets one: these tests are about
+    answers, not speed, and share two cores with whatever else runs."""
+    options.setdefault("timeout", 5.0)
+    return await probe_hello(host, port, **options)
 
 
 async def test_trust_user_is_in(postgres_server: servers.Postgres) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import pytest
+
 from pnet.probes import Outcome, ProbeResult
 
 

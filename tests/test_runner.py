@@ -9,9 +9,9 @@ import resource
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
+
 from pnet.probes import Job, Outcome, ProbeResult, connect, default_concurrency, get, run_jobs
 from pnet.probes import runner as runner_mod
-
 from tests import servers
 
 LOOPBACK = servers.LOOPBACK
