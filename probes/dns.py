@@ -116,6 +116,8 @@ def _make_resolver(
     if nameserver is not None:
         resolver = dns.asyncresolver.Resolver(configure=False)
         host, port = nameserver
+        if ip_family(host) is None or not 0 < port < 65536:
+            raise ValueError("a nameserver is an IP address and a port")
         resolver.nameservers = [_StrictDo53(host, port)]
         resolver.search = []
         resolver.domain = dns.name.root
@@ -274,12 +276,13 @@ async def resolve(
     try:
         resolver, label, search = _make_resolver(nameserver, timeout, resolv_conf)
     except (dns.resolver.NoResolverConfiguration, OSError, ValueError) as exc:
+        where = resolv_conf if nameserver is None else f"nameserver {nameserver!r}"
         return result(
             kind,
             name,
             Outcome.NO_NAMESERVER,
             clock,
-            f"no nameserver to ask ({resolv_conf}: {describe_exception(exc)})",
+            f"no nameserver to ask ({where}: {describe_exception(exc)})",
             empty,
         )
     if nameserver is not None:

@@ -182,3 +182,10 @@ async def test_no_nameserver_when_nothing_listens_there() -> None:
     r = await resolve("api.test", nameserver=(LOOPBACK, port), timeout=1.0)
     assert r.outcome is Outcome.NO_NAMESERVER
     assert f"nothing listens at {LOOPBACK}:{port}" in r.detail
+
+
+@pytest.mark.parametrize("nameserver", [("not-an-ip", 53), (LOOPBACK, 0), (LOOPBACK, 70000)])
+async def test_a_nameserver_that_is_not_an_address(nameserver: tuple[str, int]) -> None:
+    r = await resolve("api.test", nameserver=nameserver)
+    assert r.outcome is Outcome.NO_NAMESERVER
+    assert "IP address" in r.detail
