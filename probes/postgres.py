@@ -304,6 +304,13 @@ async def hello(
         )
     except TimeoutError:
         return done(Outcome.TIMEOUT, _timeout_detail(target, evidence, clock))
+    except (ConnectionResetError, BrokenPipeError) as exc:
+        if not evidence["connected"]:
+            return done(classify_oserror(exc), oserror_detail(exc, target))
+        return done(
+            Outcome.PROTOCOL_ERROR,
+            f"{target}: the server reset the connection mid-handshake (not PostgreSQL?)",
+        )
     except (OSError, ssl.SSLError) as exc:
         return done(classify_oserror(exc), oserror_detail(exc, target))
     except (ValueError, KeyError, struct.error) as exc:

@@ -7,6 +7,7 @@ run in the test's own event loop:
     async with http_server() as port: ...          # a scripted HTTP/1.1 server (see ROUTES)
     async with http_server(tls=cert) as port: ...  # the same behind TLS
     async with silent_server() as port: ...        # accepts, reads, never writes (TLS stall)
+    async with reset_server() as port: ...         # accepts, then resets the connection
     async with dns_server("garbage") as port: ...  # a UDP nameserver that misbehaves
     with backlog_full() as port: ...               # a listener whose accept queue is full
 """
@@ -705,6 +706,21 @@ async def banner_server(banner: bytes) -> AsyncIterator[int]:
     """Waits for the client's first bytes, answers with banner, closes."""
     async with _serve(_banner_handler_for(banner)) as port:
         yield port
+
+
+async def _reset_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await reader.read(1)
+    writer.transport.abort()
+
+
+def reset_server() -> contextlib.AbstractAsyncContextManager[int]:
+    """Accepts, then resets the connection (RST), like a forwarder whose backend is gone."""
+    return _serve(_reset_handler)
 
 
 @contextlib.contextmanager

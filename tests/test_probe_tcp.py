@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from pnet.probes import Outcome, connect, hello, ping
+from pnet.probes import Outcome, connect, get, hello, ping
 from tests import servers
 
 LOOPBACK = servers.LOOPBACK
@@ -114,3 +114,13 @@ async def test_what_cannot_be_asked_is_an_error_result(host: str, port: int) -> 
     for probe in (connect, ping, hello):
         r = await probe(host, port, timeout=0.5)
         assert r.outcome is Outcome.ERROR, (probe, r)
+
+
+async def test_a_peer_that_resets_is_connected_but_not_speaking() -> None:
+    async with servers.reset_server() as port:
+        assert (await connect(LOOPBACK, port)).outcome is Outcome.OK
+        for probe in (ping, hello):
+            r = await probe(LOOPBACK, port, timeout=1.0)
+            assert r.outcome is Outcome.PROTOCOL_ERROR, (probe, r)
+        r = await get(f"http://{LOOPBACK}:{port}/", timeout=1.0)
+        assert r.outcome is Outcome.PROTOCOL_ERROR, r
