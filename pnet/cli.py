@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="colours; ansi-dark and ansi-light follow the terminal's palette",
     )
+    parser.add_argument(
+        "--export-dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="where `e` writes its reports (default: the current folder)",
+    )
     parser.add_argument("--version", action="version", version=f"pnet {__version__}")
     return parser
 
@@ -99,6 +106,7 @@ class Plan:
     theme: str | None
     demo: bool
     instance: bool
+    export_dir: Path | None = None
 
 
 def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
@@ -121,7 +129,15 @@ def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
             raise InputError(f"--from {args.source}: no such service (the workspace has {names})")
         source = chosen
     theme = args.theme
-    return Plan(workspace, source, Options(nameserver=nameserver), theme, args.demo, instance)
+    return Plan(
+        workspace,
+        source,
+        Options(nameserver=nameserver),
+        theme,
+        args.demo,
+        instance,
+        args.export_dir,
+    )
 
 
 def _demo_workspace() -> Workspace:
@@ -176,6 +192,7 @@ def run(the_plan: Plan) -> int:
             options=options,
             theme=the_plan.theme,
             instance=the_plan.instance,
+            export_dir=the_plan.export_dir,
         )
         app.run()
         return app.return_code or 0

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
@@ -224,6 +224,8 @@ class PnetApp(App[int]):
                 if self.instance_mode:
                     with TabPane("Instance", id="instance"):
                         yield Static("", id="instance-identity")
+                        with VerticalScroll(id="instance-env-scroll"):
+                            yield Static("", id="instance-env")
                         yield DataTable(id="listeners", cursor_type="row")
                         yield FindingsView(explain=_explain, id="instance-findings")
                 with TabPane("Connect", id="connect"):
@@ -275,6 +277,8 @@ class PnetApp(App[int]):
             self._load_instance()
             assert self.source is not None
             tree.select_service(self.source.name)
+            self.call_after_refresh(self._instance_env)
+            self.check_env(self.source.name, show=False)
         self._status_line()
 
     def on_resize(self, event: Resize) -> None:
@@ -417,16 +421,18 @@ class PnetApp(App[int]):
         if self.current is not None:
             self.check_env(self.current.name)
 
-    def check_env(self, name: str) -> None:
+    def check_env(self, name: str, *, show: bool = True) -> None:
         svc = self.workspace.service(name)
         if svc is None:
             return
         if not svc.env:
-            self.notify(f"{svc.name} reads no variables that pnet knows of")
+            if show:
+                self.notify(f"{svc.name} reads no variables that pnet knows of")
             return
         self.env_live[name] = {}
         self.env_findings.pop(name, None)
-        self.action_tab("env")
+        if show:
+            self.action_tab("env")
         self._show_env()
         self._env_worker(svc)
 
@@ -457,6 +463,8 @@ class PnetApp(App[int]):
         if self.current is not None and self.current.name == message.service:
             self._show_env()
             self._show_findings()
+        if self.instance_mode and self.source is not None and self.source.name == message.service:
+            self._instance_env()
         bad = [f for f in message.findings if f.severity != "info"]
         self.notify(
             f"{len(self.env_live.get(message.service, {}))} addresses checked, {len(bad)} findings",
@@ -777,6 +785,36 @@ class PnetApp(App[int]):
             self.call_from_thread(self.notify, f"listeners: {exc}", severity="error")
             return
         self.post_message(InstanceLoaded(view))
+
+    def _instance_env(self) -> None:
+        src = self.source
+        if src is None:
+            return
+        box = self.query_one("#instance-env", Static)
+        if not src.env:
+            box.update(Text("Its variables: none that pnet knows of.", style="dim"))
+            return
+        text = Text("Where its variables point", style="bold underline")
+        findings = self.env_findings.get(src.name)
+        if findings is None:
+            text.append("  checking…", style="dim")
+        by_key: dict[str, Finding] = {}
+        for f in findings or ():
+            if f.subject not in by_key or f.severity == "error":
+                by_key[f.subject] = f
+        for p in self._env_for(src):
+            if p.service is None and p.key not in by_key:
+                continue
+            text.append(f"\n{p.key:<22}", "bold")
+            text.append(f" → {p.service or '?':<12}", "cyan")
+            found = by_key.get(p.key)
+            if found is not None:
+                style = "red" if found.severity == "error" else "yellow"
+                text.append(f" {found.kind}", style)
+            elif findings is not None:
+                text.append(" ok", "green")
+        text.append("\nv re-checks them; the Env tab (4) has the values.", "dim")
+        box.update(text)
 
     @on(InstanceLoaded)
     def _instance_loaded(self, message: InstanceLoaded) -> None:
