@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,3 +100,27 @@ async def test_env_vars_checked_live_from_the_service(lab: tuple[Workspace, Opti
         assert kinds.get("BILLING_URL") == "cross-region"
         assert "DATABASE_URL" in app.env_live["api"]
         assert all("Hx9sK2pQ7vW4" not in f.message for f in app.env_findings["api"])
+
+
+async def test_export_after_real_probes(lab: tuple[Workspace, Options], tmp_path: Path) -> None:
+    ws, options = lab
+    app = PnetApp(ws, engine=CoreEngine(options), clock=clock, export_dir=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: app.current is not None)
+        app.select_service("reports")
+        await pilot.press("p")
+        await settle(pilot, lambda: app.status.get("reports") not in (None, Status.RUNNING))
+        app.select_service("mailer")
+        await pilot.press("v")
+        await settle(pilot, lambda: "mailer" in app.env_findings, 1500)
+        await pilot.press("e")
+        await pilot.pause()
+    assert app.last_export is not None
+    md, js = app.last_export
+    data = json.loads(js.read_text())
+    by_name = {s["service"]: s for s in data["services"]}
+    assert by_name["reports"]["report"]["summary"]["errors"] >= 1
+    assert "DATABASE_URL" in by_name["mailer"]["env"]
+    text = md.read_text() + js.read_text()
+    assert "Hx9sK2pQ7vW4" not in text
+    assert "refused" in md.read_text()

@@ -155,14 +155,38 @@ class PnetApp(App[int]):
             tooltip="Clear the filter",
             show=False,
         ),
-        Binding("1", "tab('connect')", "Connect", id="tab.connect", tooltip="Connect", show=False),
-        Binding("2", "tab('probes')", "Probes", id="tab.probes", tooltip="Probes", show=False),
         Binding(
-            "3", "tab('findings')", "Findings", id="tab.findings", tooltip="Findings", show=False
+            "1",
+            "tab('connect')",
+            "Connect",
+            id="tab.connect",
+            tooltip="Show the Connect tab",
+            show=False,
         ),
-        Binding("4", "tab('env')", "Env", id="tab.env", tooltip="Env vars", show=False),
         Binding(
-            "5", "tab('instance')", "Instance", id="tab.instance", tooltip="Instance", show=False
+            "2",
+            "tab('probes')",
+            "Probes",
+            id="tab.probes",
+            tooltip="Show the Probes tab",
+            show=False,
+        ),
+        Binding(
+            "3",
+            "tab('findings')",
+            "Findings",
+            id="tab.findings",
+            tooltip="Show the Findings tab",
+            show=False,
+        ),
+        Binding("4", "tab('env')", "Env", id="tab.env", tooltip="Show the Env tab", show=False),
+        Binding(
+            "5",
+            "tab('instance')",
+            "Instance",
+            id="tab.instance",
+            tooltip="Show the Instance tab (inside an instance)",
+            show=False,
         ),
     ]
 
@@ -703,6 +727,11 @@ class PnetApp(App[int]):
 
     def action_export(self) -> None:
         folder = self.export_dir or Path.cwd()
+        shown = {
+            n for n in (*self.results, *self.env_findings) if self.workspace.service(n) is not None
+        }
+        if self.current is not None:
+            shown.add(self.current.name)
         states = [
             export.ServiceState(
                 svc,
@@ -710,12 +739,20 @@ class PnetApp(App[int]):
                 list(self.results.get(svc.name, {}).values()),
                 self.findings.get(svc.name, ()),
                 self.reports.get(svc.name),
+                {k: list(v) for k, v in self.env_live.get(svc.name, {}).items()},
+                self.env_findings.get(svc.name, ()),
             )
             for svc in self.workspace.services
-            if svc.name in self.results or (self.current is not None and svc is self.current)
+            if svc.name in shown
         ]
+        path_lines: list[str] = []
+        screen = self.screen
+        if isinstance(screen, PathCheckScreen) and screen.verdict is not None:
+            path_lines = screen.verdict.lines()
         try:
-            md, js = export.write(folder, self.workspace, self.source, states, self.clock())
+            md, js = export.write(
+                folder, self.workspace, self.source, states, self.clock(), path_lines
+            )
         except OSError as exc:
             self.notify(f"cannot write to {folder}: {exc.strerror}", severity="error")
             return

@@ -27,6 +27,8 @@ class ServiceState:
     results: Sequence[ProbeResult]
     findings: Sequence[Finding]
     report: Any = None
+    env: Mapping[str, Sequence[ProbeResult]] | None = None
+    env_findings: Sequence[Finding] = ()
 
 
 def _md_escape(text: str) -> str:
@@ -49,8 +51,9 @@ def markdown(
         f"- services: {len(workspace.services)}, probed: {len(states)}",
         "",
     ]
-    errors = sum(1 for s in states for f in s.findings if f.severity == Severity.ERROR)
-    warnings = sum(1 for s in states for f in s.findings if f.severity == Severity.WARNING)
+    every = [f for s in states for f in (*s.findings, *s.env_findings)]
+    errors = sum(1 for f in every if f.severity == Severity.ERROR)
+    warnings = sum(1 for f in every if f.severity == Severity.WARNING)
     out += [f"**{errors} errors, {warnings} warnings**", ""]
     if path_lines:
         out += ["## Path check", "", "```", *path_lines, "```", ""]
@@ -89,7 +92,7 @@ def markdown(
                 out.append(f"  - {mask_text(e)}")
             if f.fix:
                 out.append(f"  - fix: {mask_text(f.fix)}")
-        if st.findings:
+        if st.findings or st.env_findings:
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -116,7 +119,15 @@ def as_json(
                 "probes": [r.to_json() for r in st.results],
                 "findings": [f.to_json() for f in st.findings],
             }
-        reports.append({"service": st.service.name, "status": str(st.status), "report": body})
+        entry: dict[str, Any] = {
+            "service": st.service.name,
+            "status": str(st.status),
+            "report": body,
+        }
+        if st.env:
+            entry["env"] = {k: [r.to_json() for r in v] for k, v in st.env.items()}
+            entry["env_findings"] = [f.to_json() for f in st.env_findings]
+        reports.append(entry)
     masked: dict[str, Any] = _mask_json(
         {
             "version": 1,
