@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -61,10 +62,17 @@ def unaskable(host: str, port: int) -> str | None:
         return "no host given"
     if ip_family(host) is None:
         try:
-            host.encode("idna")
+            ascii_name = host.encode("idna").decode("ascii")
         except UnicodeError as exc:
             return f"{host[:40]!r} is not a valid host name ({describe_exception(exc)})"
+        if not _HOSTNAME.match(ascii_name):
+            return f"{host[:40]!r} is not a valid host name"
     return None
+
+
+_HOSTNAME = re.compile(
+    r"^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$"
+)
 
 
 def hostport(host: str, port: int) -> str:

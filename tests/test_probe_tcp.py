@@ -107,7 +107,15 @@ def test_unreachable_in_a_namespace_without_a_network() -> None:
 
 @pytest.mark.parametrize(
     "host, port",
-    [("127.0.0.1", 70000), ("127.0.0.1", -1), ("127.0.0.1", 0), ("", 80), ("a" * 300, 80)],
+    [
+        ("127.0.0.1", 70000),
+        ("127.0.0.1", -1),
+        ("127.0.0.1", 0),
+        ("", 80),
+        ("a" * 300, 80),
+        ("bad host", 80),
+        ("-x", 80),
+    ],
 )
 async def test_what_cannot_be_asked_is_an_error_result(host: str, port: int) -> None:
     # each returns before any lookup or packet
