@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
@@ -123,6 +124,56 @@ def _network_pick(candidates: list[Service], source: Service | None) -> Service 
     return candidates[0]
 
 
+@dataclass(frozen=True)
+class _Index:
+    """Lookups over a workspace's services, built once per workspace."""
+
+    by_host: dict[str, list[Service]]
+    by_discovery: dict[str, Service]
+    by_name: dict[str, list[Service]]
+    by_id: dict[str, Service]
+    by_public: dict[str, Service]
+    by_kind: dict[Kind, list[Service]]
+
+
+_INDEXES: dict[int, tuple[weakref.ref[Workspace], _Index]] = {}
+
+
+def _index(workspace: Workspace) -> _Index:
+    key = id(workspace)
+    hit = _INDEXES.get(key)
+    if hit is not None and hit[0]() is workspace:
+        return hit[1]
+    by_host: dict[str, list[Service]] = {}
+    by_discovery: dict[str, Service] = {}
+    by_name: dict[str, list[Service]] = {}
+    by_id: dict[str, Service] = {}
+    by_public: dict[str, Service] = {}
+    by_kind: dict[Kind, list[Service]] = {}
+    for svc in workspace.services:
+        if svc.host:
+            by_host.setdefault(svc.host.lower(), []).append(svc)
+        disc = svc.discovery_host
+        if disc and disc != svc.host:
+            by_discovery.setdefault(disc.lower(), svc)
+        by_name.setdefault(svc.name.lower(), []).append(svc)
+        if svc.id:
+            by_id.setdefault(svc.id.lower(), svc)
+        if svc.public_url:
+            by_public.setdefault(_url_host(svc.public_url), svc)
+        by_kind.setdefault(svc.kind, []).append(svc)
+    index = _Index(by_host, by_discovery, by_name, by_id, by_public, by_kind)
+    if len(_INDEXES) > 64:
+        _INDEXES.clear()
+    _INDEXES[key] = (weakref.ref(workspace), index)
+    return index
+
+
+def services_named(workspace: Workspace, name: str) -> list[Service]:
+    """The services called `name` (case-insensitive; Railway allows one per environment)."""
+    return list(_index(workspace).by_name.get(name.lower(), []))
+
+
 def map_host(
     workspace: Workspace,
     host: str,
@@ -135,94 +186,92 @@ def map_host(
     h = host.lower().rstrip(".")
     if not h:
         return None, "unresolved"
-    exact = workspace.by_host(h)
+    ix = _index(workspace)
+    exact = ix.by_host.get(h)
     if exact:
         return _network_pick(exact, source), "exact-host"
-    for svc in workspace.services:
-        if (
-            svc.discovery_host
-            and svc.discovery_host.lower() == h
-            and svc.host != svc.discovery_host
-        ):
-            return svc, "discovery"
+    if h in ix.by_discovery:
+        return ix.by_discovery[h], "discovery"
     if workspace.platform is Platform.RENDER:
-        found = _map_render(workspace, h, source, user)
-        if found[0] is not None:
-            return found
+        found = _map_render(ix, h, source, user)
     else:
-        found = _map_railway(workspace, h, source, scheme)
-        if found[0] is not None:
-            return found
-    for svc in workspace.services:
-        if svc.id and svc.id.lower() == h:
-            return svc, "database-id"
-    for svc in workspace.services:
-        if not svc.public_url:
-            continue
-        if _url_host(svc.public_url) == h:
-            return svc, "public-url"
-    by_name = [s for s in workspace.services if s.name.lower() == h]
+        found = _map_railway(ix, h, source, scheme)
+    if found[0] is not None:
+        return found
+    if h in ix.by_id:
+        return ix.by_id[h], "database-id"
+    if h in ix.by_public:
+        return ix.by_public[h], "public-url"
+    by_name = ix.by_name.get(h)
     if by_name:
         return _network_pick(by_name, source), "name"
     return None, "unresolved"
 
 
+def _unknown_slug(ix: _Index, name: str | None) -> Service | None:
+    """The service named `name` whose slug the model does not know (or that has none)."""
+    if not name:
+        return None
+    for svc in ix.by_name.get(name, []):
+        if not (svc.host and svc.host_known):
+            return svc
+    return None
+
+
 def _map_render(
-    workspace: Workspace, h: str, source: Service | None, user: str | None
+    ix: _Index, h: str, source: Service | None, user: str | None
 ) -> tuple[Service | None, str]:
     if h.endswith("-discovery"):
         base = h[: -len("-discovery")]
-        svc, how = _map_render(workspace, base, source, user)
+        svc, how = _map_render(ix, base, source, user)
+        if svc is None and base in ix.by_host:
+            svc, how = _network_pick(ix.by_host[base], source), "exact-host"
         if svc is not None and how in ("exact-host", "slug"):
             return svc, "discovery"
     m = render.PUBLIC_WEB.match(h)
     if m:
         slug = m["slug"]
-        for svc in workspace.services:
-            if (svc.host and svc.host.lower() == slug) or (
-                svc.public_url and _url_host(svc.public_url) == h
-            ):
-                return svc, "public-url"
-        prefix = render.slug_prefix(slug)
-        for svc in workspace.services:
-            if prefix and svc.name.lower() == prefix and not (svc.host and svc.host_known):
-                return svc, "public-url"
+        if slug in ix.by_host:
+            return ix.by_host[slug][0], "public-url"
+        if h in ix.by_public:
+            return ix.by_public[h], "public-url"
+        svc = _unknown_slug(ix, render.slug_prefix(slug))
+        if svc is not None:
+            return svc, "public-url"
     m = render.PUBLIC_POSTGRES.match(h)
     if m:
         db = m["id"]
-        for svc in workspace.services:
-            if svc.kind is Kind.POSTGRES and svc.host and svc.host.lower() in (db, f"{db}-a"):
-                return svc, "public-url"
+        for candidate in (db, f"{db}-a"):
+            for svc in ix.by_host.get(candidate, []):
+                if svc.kind is Kind.POSTGRES:
+                    return svc, "public-url"
     m = render.PUBLIC_KEYVALUE.match(h)
     if m and user:
-        for svc in workspace.services:
-            if svc.kind is Kind.KEYVALUE and svc.host and svc.host.lower() == user.lower():
+        for svc in ix.by_host.get(user.lower(), []):
+            if svc.kind is Kind.KEYVALUE:
                 return svc, "public-url"
     if render.POSTGRES_ID.match(h) or render.POSTGRES_ID.match(h + "-a"):
-        for svc in workspace.services:
-            if svc.kind is Kind.POSTGRES and svc.host and svc.host.lower().startswith(h + "-"):
+        for svc in ix.by_kind.get(Kind.POSTGRES, []):
+            if svc.host and svc.host.lower().startswith(h + "-"):
                 return svc, "database-id"
-    prefix = render.slug_prefix(h)
-    if prefix:
-        for svc in workspace.services:
-            if svc.name.lower() == prefix and not (svc.host and svc.host_known):
-                return svc, "slug"
+    svc = _unknown_slug(ix, render.slug_prefix(h))
+    if svc is not None:
+        return svc, "slug"
     return None, "unresolved"
 
 
 def _map_railway(
-    workspace: Workspace, h: str, source: Service | None, scheme: str | None
+    ix: _Index, h: str, source: Service | None, scheme: str | None
 ) -> tuple[Service | None, str]:
     if railway.is_internal_host(h):
-        name = h[: -len(railway.INTERNAL_SUFFIX)]
-        named = [s for s in workspace.services if s.name.lower() == name]
+        named = ix.by_name.get(h[: -len(railway.INTERNAL_SUFFIX)])
         if named:
             return _network_pick(named, source), "name"
-    if h.endswith(".up.railway.app"):
-        for svc in workspace.services:
-            if svc.public_url and _url_host(svc.public_url) == h:
-                return svc, "public-url"
+    if h.endswith(".up.railway.app") and h in ix.by_public:
+        return ix.by_public[h], "public-url"
     if railway.TCP_PROXY.match(h) and scheme:
+        if h in ix.by_public:
+            return ix.by_public[h], "public-url"
         kind = (
             Kind.POSTGRES
             if scheme in POSTGRES_SCHEMES
@@ -231,7 +280,7 @@ def _map_railway(
             else None
         )
         if kind is not None:
-            pool = [s for s in workspace.services if s.kind is kind]
+            pool = ix.by_kind.get(kind, [])
             if source is not None:
                 pool = [s for s in pool if s.location == source.location] or pool
             if len(pool) == 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -11,7 +12,7 @@ from pnet.diagnose.finding import Finding
 from pnet.diagnose.kinds import severity
 from pnet.model import Kind, Network, Platform, Service, Workspace
 from pnet.secrets import mask_text
-from pnet.targets import Target, internal_url, scheme_for
+from pnet.targets import Target, internal_url, scheme_for, services_named
 
 BROWSER_PREFIXES = (
     "NEXT_PUBLIC_",
@@ -115,39 +116,100 @@ def with_scheme(target: Target, scheme: str, *, port: int | None = None) -> str:
     return url
 
 
-def levenshtein(a: str, b: str) -> int:
+def levenshtein(a: str, b: str, bound: int | None = None) -> int:
+    """Edit distance; with `bound`, any distance above it is reported as bound + 1 (faster)."""
     if a == b:
         return 0
+    if bound is not None and abs(len(a) - len(b)) > bound:
+        return bound + 1
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
+        best = i
         for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            cur.append(v)
+            best = min(best, v)
+        if bound is not None and best > bound:
+            return bound + 1
         prev = cur
     return prev[-1]
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+@dataclass(frozen=True)
+class _Hosts:
+    entries: tuple[tuple[str, Service], ...]
+    grams: dict[str, tuple[int, ...]]
+
+
+_HOST_INDEXES: dict[int, tuple[weakref.ref[Workspace], _Hosts]] = {}
+
+
+def _hosts(workspace: Workspace) -> _Hosts:
+    hit = _HOST_INDEXES.get(id(workspace))
+    if hit is not None and hit[0]() is workspace:
+        return hit[1]
+    entries: list[tuple[str, Service]] = []
+    for svc in workspace.services:
+        if not (svc.host and svc.type.has_internal_address):
+            continue
+        entries.append((svc.host.lower(), svc))
+        if svc.discovery_host and svc.discovery_host != svc.host:
+            entries.append((svc.discovery_host.lower(), svc))
+    grams: dict[str, list[int]] = {}
+    for i, (host, _) in enumerate(entries):
+        for g in _bigrams(host):
+            grams.setdefault(g, []).append(i)
+    index = _Hosts(tuple(entries), {g: tuple(v) for g, v in grams.items()})
+    if len(_HOST_INDEXES) > 64:
+        _HOST_INDEXES.clear()
+    _HOST_INDEXES[id(workspace)] = (weakref.ref(workspace), index)
+    return index
 
 
 def closest_hosts(
     ctx: Context, host: str, *, source: Service | None, limit: int = 3
 ) -> list[tuple[int, Service]]:
-    """Known internal hosts close to `host`, nearest first (same network first on ties)."""
+    """Known internal hosts within a few edits of `host`, nearest first (same network first).
+
+    A host whose name part is a service's name (`recs-a1b3` for `recs`) counts as one edit away.
+    """
     host = host.lower()
-    scored: list[tuple[int, int, str, Service]] = []
-    for svc in ctx.workspace.services:
-        if not (svc.host and svc.type.has_internal_address):
-            continue
-        candidates = [svc.host.lower()]
-        if svc.discovery_host:
-            candidates.append(svc.discovery_host.lower())
-        d = min(levenshtein(host, c) for c in candidates)
-        name_part = host.split(".")[0].rsplit("-", 1)[0] if "-" in host else host.split(".")[0]
-        if name_part == svc.name.lower():
-            d = min(d, 1)
+    bound = 2 if len(host) < 12 else 3
+    index = _hosts(ctx.workspace)
+    grams = _bigrams(host)
+    need = len(grams) - 2 * bound
+    if need > 0:
+        counts: dict[int, int] = {}
+        for g in grams:
+            for i in index.grams.get(g, ()):
+                counts[i] = counts.get(i, 0) + 1
+        candidates: Iterable[int] = [i for i, c in counts.items() if c >= need]
+    else:
+        candidates = range(len(index.entries))
+    best: dict[str, tuple[int, Service]] = {}
+    for i in candidates:
+        name, svc = index.entries[i]
+        d = levenshtein(host, name, bound)
+        if d <= bound and (svc.name not in best or d < best[svc.name][0]):
+            best[svc.name] = (d, svc)
+    base = host.split(".")[0]
+    name_part = base.rsplit("-", 1)[0] if "-" in base else base
+    for svc in services_named(ctx.workspace, name_part):
+        named = svc.host and svc.type.has_internal_address
+        if named and (svc.name not in best or best[svc.name][0] > 1):
+            best[svc.name] = (1, svc)
+
+    def order(item: tuple[int, Service]) -> tuple[int, int, str]:
+        d, svc = item
         far = 0 if source is None or svc.location == source.location else 1
-        scored.append((d, far, svc.name, svc))
-    scored.sort(key=lambda t: (t[0], t[1], t[2]))
-    limit_d = max(2, len(host) // 3)
-    return [(d, s) for d, _, _, s in scored if d <= limit_d][:limit]
+        return d, far, svc.name
+
+    return sorted(best.values(), key=order)[:limit]
 
 
 def same_network(a: Service, b: Service) -> bool:
