@@ -37,6 +37,7 @@ from ._net import (
     insecure_context,
     ip_family,
     result,
+    unaskable,
 )
 from .result import Outcome, ProbeResult
 
@@ -312,6 +313,9 @@ async def get(
         return done(Outcome.ERROR, f"not a URL: {describe_exception(exc)}")
     if current.scheme not in ("http", "https") or not current.host:
         return done(Outcome.ERROR, f"not an http(s) URL: {shown}")
+    problem = unaskable(address or current.host, current.port or 443)
+    if problem:
+        return done(Outcome.ERROR, f"{shown}: {problem}")
     origin, pin = current, address
     seen: set[str] = set()
     chain: list[dict[str, Any]] = []

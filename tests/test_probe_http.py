@@ -215,7 +215,9 @@ async def test_password_in_url_is_masked(web: str) -> None:
     assert MASK in r.target
 
 
-@pytest.mark.parametrize("url", ["ftp://x/", "not a url", "http://", "http://[::1/"])
+@pytest.mark.parametrize(
+    "url", ["ftp://x/", "not a url", "http://", "http://[::1/", "http://bad host/", "http://-x/"]
+)
 async def test_bad_urls_are_errors(url: str) -> None:
     r = await get(url)
     assert r.outcome is Outcome.ERROR
