@@ -183,7 +183,7 @@ async def test_quit_mid_sweep_is_immediate() -> None:
         await pilot.press("P")
         await until(pilot, lambda: app.sweep_state is not None and len(engine.probes_started) > 0)
         assert app.sweep_state is not None
-        assert app.sweep_state[1] == len([s for s in acme().services if s.type.receives])
+        assert app.sweep_state[1] == len([s for s in acme().services if s.type.receives or s.env])
         await pilot.press("q")
     assert app.return_code == 0
     assert all(w.is_finished for w in app.workers)

@@ -462,6 +462,9 @@ class PnetApp(App[int]):
 
     @work(exclusive=True, group="env", exit_on_error=False)
     async def _env_worker(self, service: Service) -> None:
+        await self._check_env(service)
+
+    async def _check_env(self, service: Service) -> None:
         try:
             async with aclosing(self.engine.check_env(self.workspace, service)) as events:
                 async for event in events:
@@ -484,6 +487,7 @@ class PnetApp(App[int]):
     @on(EnvFinished)
     def _env_finished(self, message: EnvFinished) -> None:
         self.env_findings[message.service] = message.findings
+        self._set_status(message.service, self._mark_of(message.service))
         if self.current is not None and self.current.name == message.service:
             self._show_env()
             self._show_findings()
@@ -551,12 +555,7 @@ class PnetApp(App[int]):
         self.findings[name] = message.findings
         self.reports[name] = message.report
         self.probed_at[name] = self.clock()
-        status = worst(message.findings)
-        if status is Status.OK and any(not r.ok for r in rows.values()):
-            status = Status.WARNING
-        if not rows and not message.findings:
-            status = Status.UNKNOWN
-        self._set_status(name, status)
+        self._set_status(name, self._mark_of(name))
         if self.current is not None and self.current.name == name:
             self._probe_summary()
             self._show_findings()
@@ -566,6 +565,18 @@ class PnetApp(App[int]):
         self._set_status(message.service, Status.UNKNOWN)
         self.notify(mask_text(message.error), title=f"probing {message.service}", severity="error")
         self._probe_summary()
+
+    def _mark_of(self, name: str) -> Status:
+        """The worst of what the service's probes and its variables' checks found."""
+        rows = self.results.get(name, {})
+        probed = name in self.findings and bool(rows or self.findings[name])
+        env_checked = name in self.env_findings
+        if not (probed or env_checked):
+            return Status.UNKNOWN
+        status = worst((*self.findings.get(name, ()), *self.env_findings.get(name, ())))
+        if status is Status.OK and any(not r.ok for r in rows.values()):
+            status = Status.WARNING
+        return status
 
     def _set_status(self, name: str, status: Status) -> None:
         self.status[name] = status
@@ -599,7 +610,11 @@ class PnetApp(App[int]):
     # ---- sweep ---------------------------------------------------------------------------
 
     def action_sweep(self) -> None:
-        targets = [s for s in self.workspace.services if s.type.receives]
+        targets = [s for s in self.workspace.services if s.type.receives or s.env]
+        for svc in targets:
+            if svc.env:
+                self.env_live[svc.name] = {}
+                self.env_findings.pop(svc.name, None)
         self._sweep_worker(targets)
 
     @work(exclusive=True, group="sweep", exit_on_error=False)
@@ -612,7 +627,10 @@ class PnetApp(App[int]):
         async def one(svc: Service) -> None:
             nonlocal done
             async with gate:
-                await self._probe(svc)
+                if svc.type.receives:
+                    await self._probe(svc)
+                if svc.env:
+                    await self._check_env(svc)
             done += 1
             self.post_message(SweepProgress(done, total))
 
