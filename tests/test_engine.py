@@ -177,3 +177,28 @@ def test_sweep_targets_cover_every_service_and_every_variable():
         "service:gateway"
     ]
     assert all(t.source for t in targets if not t.subject.startswith("service:"))
+
+
+def test_a_large_workspace_is_diagnosed_whole():
+    from pnet.sources.fixture import loads
+
+    lines = ["platform: render", "workspace: big", "services:"]
+    n = 600
+    for i in range(n):
+        nxt = (i + 1) % n
+        lines += [
+            f"  - name: s{i}",
+            "    type: pserv",
+            f"    host: s{i}-ab{i % 10}c",
+            "    ports: [8000]",
+            "    env:",
+            f"      NEXT_URL: http://s{nxt}-ab{nxt % 10}c:8000",
+            f"      TYPO_URL: http://s{nxt}-zb{nxt % 10}c:8000",
+        ]
+    ws = loads("\n".join(lines))
+    report = engine.run_offline(ws, None, engine.sweep_targets(ws))
+    assert len(report.checks) == 3 * n
+    typos = [f for f in report.findings if f.kind == "unknown-host"]
+    assert len(typos) == n == len(report.findings)
+    first = next(f for f in typos if f.subject == "s0.TYPO_URL")
+    assert first.service == "s1" and "TYPO_URL=http://s1-ab1c:8000" in first.fix
