@@ -17,6 +17,7 @@ import pytest
 
 from pnet.lab import LabThread
 from pnet.lab.peers import DRIP_RESPONSE, Peer, pg_md5, pg_query_result, serve_postgres
+from pnet.probes.http import get
 from pnet.probes.postgres import hello
 from pnet.probes.redis import ping
 from pnet.probes.result import Outcome
@@ -198,6 +199,12 @@ def test_a_request_that_is_not_http_gets_400(acme: LabThread) -> None:
     with connect(addr(acme, "api"), 8080) as sock:
         sock.sendall(b"HELLO\r\n\r\n")
         assert read_all(sock).startswith(b"HTTP/1.1 400 ")
+
+
+async def test_a_tls_client_on_a_plain_http_port_is_told_at_once(acme: LabThread) -> None:
+    result = await get(f"https://{addr(acme, 'graph')}:4000/", timeout=30.0)
+    assert result.outcome is Outcome.TLS_ERROR
+    assert "did not finish" not in result.detail
 
 
 # ---- faults -------------------------------------------------------------------------------

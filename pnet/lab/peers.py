@@ -165,7 +165,10 @@ async def read_request(
     headers: dict[str, str] = {}
     try:
         async with asyncio.timeout(idle_s):
-            first = await reader.readuntil(b"\r\n")
+            lead = await reader.readexactly(1)
+            if not (lead.isupper() or lead == b"\r"):
+                raise BadRequest(400, "Bad Request")
+            first = lead + await reader.readuntil(b"\r\n")
             if first == b"\r\n":
                 first = await reader.readuntil(b"\r\n")
             parts = first.decode("latin-1").rstrip("\r\n").split(" ")
