@@ -232,6 +232,8 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
         raise UsageError("--offline sends nothing: --nameserver and --timeout do not apply")
     if args.all and args.targets:
         raise UsageError("give TARGETs or --all, not both")
+    if args.all and args.source:
+        raise UsageError("--all checks every service from itself: leave out --from")
 
     from pnet import engine
     from pnet.report import Style, render_json, render_text
@@ -242,6 +244,7 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
     except OSError as exc:
         raise InputError(f"cannot read the workspace: {exc.strerror or exc}") from exc
     source = _pick_source(workspace, args.source, detected)
+    inside = detected is not None and source is detected
     if args.all:
         targets = engine.sweep_targets(workspace)
         source = None
@@ -287,6 +290,7 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
                     targets,
                     options,
                     listeners=listeners,
+                    inside=inside,
                     on_result=lambda subject, _r: progress.step(subject),
                 )
             )

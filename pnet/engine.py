@@ -706,6 +706,7 @@ def _build_report(
     listeners: Sequence[Any] | None,
     *,
     offline: bool,
+    inside: bool = False,
     elapsed: Mapping[str, float] | None = None,
     total_ms: float = 0.0,
 ) -> Report:
@@ -716,6 +717,7 @@ def _build_report(
         results,
         listeners,
         local_addresses=local_addresses() if listeners is not None else (),
+        inside=inside,
     )
     checks = []
     for target in targets:
@@ -749,8 +751,13 @@ async def stream(
     options: Options,
     *,
     listeners: Sequence[Any] | None = None,
+    inside: bool = False,
 ) -> AsyncIterator[Event]:
-    """Yield each probe result as it lands (ProbeEvent), then the report (ReportEvent)."""
+    """Yield each probe result as it lands (ProbeEvent), then the report (ReportEvent).
+
+    `listeners` are this machine's listening sockets (probes.listeners); `inside` says this
+    runs in an instance of `source`, so they are its own.
+    """
     if not options.offline:
         from pnet.probes import discovery, dns, http, postgres, redis, tcp
 
@@ -778,6 +785,7 @@ async def stream(
         results,
         listeners,
         offline=options.offline,
+        inside=inside,
         elapsed=elapsed,
         total_ms=(time.perf_counter() - started) * 1000.0,
     )
@@ -791,12 +799,13 @@ async def run(
     options: Options | None = None,
     *,
     listeners: Sequence[Any] | None = None,
+    inside: bool = False,
     on_result: Callable[[str, ProbeResult], None] | None = None,
 ) -> Report:
     """Run every check and return the report (`on_result` sees each result as it lands)."""
     report: Report | None = None
     async for event in stream(
-        workspace, source, targets, options or Options(), listeners=listeners
+        workspace, source, targets, options or Options(), listeners=listeners, inside=inside
     ):
         if isinstance(event, ProbeEvent):
             if on_result is not None:

@@ -6,11 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pnet.probes.result import Outcome, ProbeResult
-
 from pnet import platforms
 from pnet.diagnose import Finding, diagnose
 from pnet.model import EnvironmentInfo, EnvVar, Kind, Network, Platform, Service, Workspace
+from pnet.probes.result import Outcome, ProbeResult
 from pnet.targets import Target, parse_target, targets_from_env
 
 
@@ -107,6 +106,7 @@ def check(
     listeners: Sequence[Any] | None = None,
     targets: Sequence[str] | None = None,
     local: Sequence[str] = (),
+    inside: bool = False,
 ) -> list[Finding]:
     src = ws.service(source) if source else None
     if targets is not None:
@@ -118,7 +118,7 @@ def check(
     else:
         assert src is not None
         ts = targets_from_env(ws, src)
-    return diagnose(ws, src, ts, results or {}, listeners, local_addresses=local)
+    return diagnose(ws, src, ts, results or {}, listeners, local_addresses=local, inside=inside)
 
 
 def kinds(findings: Sequence[Finding]) -> list[tuple[str, str]]:

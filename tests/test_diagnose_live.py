@@ -212,20 +212,28 @@ def test_auth_required_gives_the_url_with_credentials_and_no_secret():
 
 def test_the_sources_own_listeners_inside_an_instance():
     api = _api({})
-    assert kinds(check(render_ws(api), "api", listeners=[Listener(4, "127.0.0.1", 8080)])) == [
-        ("loopback-bind", "service:api")
-    ]
-    assert check(render_ws(api), "api", listeners=[Listener(4, "0.0.0.0", 8080)]) == []
+    assert kinds(
+        check(render_ws(api), "api", inside=True, listeners=[Listener(4, "127.0.0.1", 8080)])
+    ) == [("loopback-bind", "service:api")]
+    assert check(render_ws(api), "api", inside=True, listeners=[Listener(4, "0.0.0.0", 8080)]) == []
     legacy = rw("api", "web", ports=[3000])
-    assert kinds(check(railway_ws(legacy), "api", listeners=[Listener(4, "0.0.0.0", 3000)])) == [
-        ("ipv4-only-bind", "service:api")
-    ]
-    assert check(railway_ws(legacy), "api", listeners=[Listener(6, "::", 3000)]) == []
+    assert kinds(
+        check(railway_ws(legacy), "api", inside=True, listeners=[Listener(4, "0.0.0.0", 3000)])
+    ) == [("ipv4-only-bind", "service:api")]
+    assert check(railway_ws(legacy), "api", inside=True, listeners=[Listener(6, "::", 3000)]) == []
     dual = rw("api", "web", ports=[3000])
     found = check(
-        railway_ws(dual, legacy=()), "api", listeners=[Listener(6, "::", 3000, v6only=True)]
+        railway_ws(dual, legacy=()),
+        "api",
+        inside=True,
+        listeners=[Listener(6, "::", 3000, v6only=True)],
     )
     assert kinds(found) == [("ipv6-only-bind", "service:api")]
+
+
+def test_the_listeners_of_a_laptop_are_not_the_sources_own():
+    api = _api({})
+    assert check(render_ws(api), "api", listeners=[Listener(4, "127.0.0.1", 8080)]) == []
 
 
 def test_ipv6_only_name_confirmed_or_dropped_by_dns():

@@ -26,18 +26,20 @@ def diagnose(
     listeners: Sequence[Any] | None = None,
     *,
     local_addresses: Collection[str] = (),
+    inside: bool = False,
 ) -> list[Finding]:
     """Every finding for `targets` checked from `source` (None: from outside any service).
 
     `results` holds the probe results by target subject (empty or missing: offline, static
     rules only). `listeners` are the local listening sockets (probes.listeners), None when
     unknown; `local_addresses` the addresses of this machine, so a listener can be matched to
-    a connection that was refused here.
+    a connection that was refused here. `inside` says this runs in an instance of `source`,
+    so the listeners are its own (its ports are then checked against them).
     """
     results = results or {}
     auth = _asking_for_credentials(workspace, targets, results)
     ctx = Context(workspace, source, listeners, frozenset(local_addresses), auth)
-    return _diagnose(ctx, targets, results)
+    return _diagnose(ctx, targets, results, inside)
 
 
 def _asking_for_credentials(
@@ -53,7 +55,10 @@ def _asking_for_credentials(
 
 
 def _diagnose(
-    ctx: Context, targets: Sequence[Target], results: Mapping[str, Sequence[ProbeResult]]
+    ctx: Context,
+    targets: Sequence[Target],
+    results: Mapping[str, Sequence[ProbeResult]],
+    inside: bool,
 ) -> list[Finding]:
     workspace, source = ctx.workspace, ctx.source
     out: list[Finding] = []
@@ -98,7 +103,8 @@ def _diagnose(
         if r.kind == "dns"
         for a in (*(r.evidence.get("a") or ()), *(r.evidence.get("aaaa") or ()))
     )
-    add(live.own_findings(ctx, own))
+    if inside:
+        add(live.own_findings(ctx, own))
     return out
 
 
