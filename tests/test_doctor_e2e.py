@@ -350,6 +350,7 @@ def normalise(text: str) -> str:
     text = re.sub(r"\b127\.\d+\.(\d+)\.(\d+)\b", r"127.N.\1.\2", text)
     text = re.sub(r"(127\.N\.0\.53|127\.0\.0\.1|\[::1\]|::1):\d{4,5}\b", r"\1:PORT", text)
     text = re.sub(r"\b\d+(\.\d+)? (ms|s)\b", "T", text)
+    text = re.sub(r" \(_ssl\.c:\d+\)", "", text)
     text = re.sub(r'"ms": [\d.]+', '"ms": 0', text)
     return text
 
