@@ -240,7 +240,8 @@ def _nameserver(options: Options, source: Service | None) -> tuple[str, int] | N
 
 
 def _probe_plan(workspace: Workspace, source: Service | None, target: Target) -> list[str]:
-    """The probe kinds a target needs: none for what static rules already settle."""
+    """The probe kinds a target needs: none for what static rules already settle, nor for a
+    name the model only stands in for (a Blueprint service whose slug suffix is not known)."""
     svc = workspace.service(target.service) if target.service else None
     if target.how == "public-url":
         return []
@@ -248,6 +249,8 @@ def _probe_plan(workspace: Workspace, source: Service | None, target: Target) ->
         if not is_private_host(workspace, target.host):
             return []
     elif not (svc.type.receives and svc.type.has_internal_address):
+        return []
+    elif not svc.host_known and target.host == (svc.host or "").lower():
         return []
     if target.port is None:
         return ["dns"]

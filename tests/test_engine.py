@@ -202,3 +202,13 @@ def test_a_large_workspace_is_diagnosed_whole():
     assert len(typos) == n == len(report.findings)
     first = next(f for f in typos if f.subject == "s0.TYPO_URL")
     assert first.service == "s1" and "TYPO_URL=http://s1-ab1c:8000" in first.fix
+
+
+def test_a_slug_the_model_does_not_know_is_not_asked_for():
+    ws = render_ws(
+        svc("api", "web", host="api", host_known=False, env={"S": "http://search:9200"}),
+        svc("search", host="search", host_known=False, ports=[9200]),
+    )
+    api = ws.service("api")
+    assert api is not None
+    assert engine.plan(ws, api, targets_from_env(ws, api), engine.Options()) == []
