@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
 from pnet.diagnose.finding import Finding
-from pnet.model import Service, Workspace
+from pnet.model import Platform, Service, Workspace
 from pnet.probes.result import ProbeResult
 from pnet.secrets import MASK, mask_text
 from pnet.tui import export
@@ -274,6 +274,8 @@ class PnetApp(App[int]):
             " ",
             (f"· {ws.platform} · {len(ws.services)} services", "dim"),
         )
+        if ws.platform is Platform.RAILWAY:
+            text.append(" · private names *.railway.internal", "dim")
         src = self.source
         text.append(" · probing from", "dim")
         text.append(" ")
@@ -312,7 +314,15 @@ class PnetApp(App[int]):
         narrow = width < NARROW
         self.set_class(narrow, "-narrow")
         self.set_class(width < TINY, "-tiny")
-        self.query_one(ServiceTree).set_compact(narrow)
+        tree = self.query_one(ServiceTree)
+        tree.set_compact(narrow)
+        sidebar = self.query_one("#sidebar")
+        if narrow:
+            sidebar.styles.clear_rule("width")
+        else:
+            columns = max(40, min(tree.preferred_width() + 3, width * 2 // 5))
+            sidebar.styles.width = columns
+            tree.fit(columns - 3)
         view = self.query_one(ConnectView)
         if view.narrow != narrow:
             view.narrow = narrow

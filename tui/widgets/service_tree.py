@@ -11,9 +11,11 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from pnet.model import Platform, Service, Workspace
+from pnet.platforms import railway
 from pnet.tui.status import TYPE_MARKS, Status, address, receive_mark
 
 ADDRESS_WIDTH = 20
+GUIDES = 4
 
 
 class ServiceTree(Tree[Service | None]):
@@ -40,6 +42,7 @@ class ServiceTree(Tree[Service | None]):
         self.show_root = False
         self.guide_depth = 2
         self._by_name: dict[str, TreeNode[Service | None]] = {}
+        self.address_width = ADDRESS_WIDTH
 
     def on_mount(self) -> None:
         self.rebuild()
@@ -98,8 +101,7 @@ class ServiceTree(Tree[Service | None]):
 
     def label_for(self, svc: Service) -> Text:
         status = self.statuses.get(svc.name, Status.UNKNOWN)
-        longest = max((len(s.name) for s in self.workspace.services), default=8)
-        width = min(longest, 12 if self.compact else 15)
+        width = self._name_width()
         text = Text.assemble(
             (status.mark, status.style),
             " ",
@@ -109,12 +111,41 @@ class ServiceTree(Tree[Service | None]):
             (receive_mark(svc), "green" if svc.type.receives else "dim"),
         )
         if not self.compact:
-            addr = address(svc) or "no internal address"
-            if len(addr) > ADDRESS_WIDTH:
-                addr = addr[: ADDRESS_WIDTH - 1] + "…"
+            addr = self._short(address(svc)) or "no internal address"
+            if len(addr) > self.address_width:
+                addr = addr[: self.address_width - 1] + "…"
             text.append(" ")
             text.append(addr, "" if svc.type.receives else "dim italic")
         return text
+
+    def _short(self, addr: str) -> str:
+        """Railway's private names without the `.railway.internal` every one of them shares."""
+        if self.workspace.platform is Platform.RAILWAY:
+            host, sep, port = addr.partition(":")
+            if host.endswith(railway.INTERNAL_SUFFIX):
+                return host[: -len(railway.INTERNAL_SUFFIX)] + sep + port
+        return addr
+
+    def _name_width(self) -> int:
+        longest = max((len(s.name) for s in self.workspace.services), default=8)
+        return min(longest, 12 if self.compact else 15)
+
+    def preferred_width(self) -> int:
+        """Columns the tree needs to show every label whole (guides, marks, address)."""
+        longest = max(
+            len(self._short(address(s)) or "no internal address") for s in self.workspace.services
+        )
+        return GUIDES + 2 + self._name_width() + 1 + 7 + 2 + longest
+
+    def fit(self, columns: int) -> None:
+        """Truncate addresses to what `columns` leaves them."""
+        room = max(8, columns - (GUIDES + 2 + self._name_width() + 1 + 7 + 2))
+        if room != self.address_width:
+            self.address_width = room
+            for name, node in self._by_name.items():
+                svc = self.workspace.service(name)
+                if svc is not None:
+                    node.set_label(self.label_for(svc))
 
     def set_status(self, name: str, status: Status) -> None:
         self.statuses[name] = status
