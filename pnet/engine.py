@@ -248,10 +248,11 @@ def _probe_plan(workspace: Workspace, source: Service | None, target: Target) ->
     if svc is None:
         if not is_private_host(workspace, target.host):
             return []
-    elif not (svc.type.receives and svc.type.has_internal_address):
-        return []
-    elif not svc.host_known and target.host == (svc.host or "").lower():
-        return []
+    else:
+        addressable = svc.type.receives and svc.type.has_internal_address
+        stand_in = not svc.host_known and target.host == (svc.host or "").lower()
+        if stand_in or not addressable:
+            return []
     if target.port is None:
         return ["dns"]
     if svc is not None and source is not None and svc.location != source.location:
