@@ -304,3 +304,12 @@ async def test_a_worker_checks_its_variables_instead() -> None:
         await until(pilot, lambda: "mailer" in app.env_findings)
         assert app.query_one(TabbedContent).active == "env"
         assert "DATABASE_URL" in app.env_live["mailer"]
+
+
+def test_squeeze_keeps_the_port() -> None:
+    from pnet.tui.widgets.service_tree import squeeze
+
+    assert squeeze("api-x7f2:8080", 20) == "api-x7f2:8080"
+    assert squeeze("dpg-d0a1b2c3d4e5f6g7h8i9-a:5432", 20) == "dpg-d0a1b2c3d4…:5432"
+    assert len(squeeze("dpg-d0a1b2c3d4e5f6g7h8i9-a:5432", 20)) == 20
+    assert squeeze("no internal address here", 10) == "no intern…"

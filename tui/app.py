@@ -320,7 +320,7 @@ class PnetApp(App[int]):
         if narrow:
             sidebar.styles.clear_rule("width")
         else:
-            columns = max(40, min(tree.preferred_width() + 3, width * 2 // 5))
+            columns = max(52, min(tree.preferred_width() + 3, width * 9 // 20))
             sidebar.styles.width = columns
             tree.fit(columns - 3)
         view = self.query_one(ConnectView)

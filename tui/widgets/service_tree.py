@@ -18,6 +18,19 @@ ADDRESS_WIDTH = 20
 GUIDES = 4
 
 
+def squeeze(addr: str, room: int) -> str:
+    """Shorten `host:port` to `room` columns by cutting the host, never the port."""
+    if len(addr) <= room:
+        return addr
+    host, sep, port = addr.rpartition(":")
+    if not sep or not port.isdigit():
+        return addr[: room - 1] + "…"
+    keep = room - len(port) - 2
+    if keep < 3:
+        return addr[: room - 1] + "…"
+    return f"{host[:keep]}…:{port}"
+
+
 class ServiceTree(Tree[Service | None]):
     """Services grouped by the private network they belong to."""
 
@@ -112,8 +125,7 @@ class ServiceTree(Tree[Service | None]):
         )
         if not self.compact:
             addr = self._short(address(svc)) or "no internal address"
-            if len(addr) > self.address_width:
-                addr = addr[: self.address_width - 1] + "…"
+            addr = squeeze(addr, self.address_width)
             text.append(" ")
             text.append(addr, "" if svc.type.receives else "dim italic")
         return text
