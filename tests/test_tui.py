@@ -313,3 +313,27 @@ def test_squeeze_keeps_the_port() -> None:
     assert squeeze("dpg-d0a1b2c3d4e5f6g7h8i9-a:5432", 20) == "dpg-d0a1b2c3d4…:5432"
     assert len(squeeze("dpg-d0a1b2c3d4e5f6g7h8i9-a:5432", 20)) == 20
     assert squeeze("no internal address here", 10) == "no intern…"
+
+
+async def test_path_check_completes_a_typed_address() -> None:
+    from textual.widgets import Input
+
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, PathCheckScreen))
+        box = app.screen.query_one("#path-address", Input)
+        box.focus()
+        await pilot.press(*"http://sea")
+        for _ in range(100):
+            if box._suggestion:
+                break
+            await pilot.pause(0.01)
+        await pilot.press("right")
+        assert box.value == "http://search-q1w2:9200"
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, PathCheckScreen)
+        await until(pilot, lambda: screen.verdict is not None and screen.verdict.done)
+        assert screen.verdict is not None and screen.verdict.service == "search"

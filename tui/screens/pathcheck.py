@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static
 
 from pnet.model import Service, Workspace
@@ -115,11 +116,26 @@ class PathCheckScreen(ModalScreen[None]):
                 yield Input(
                     typed,
                     placeholder="a URL or host:port (wins over the select)",
+                    suggester=SuggestFromList(self._suggestions(), case_sensitive=False),
                     compact=True,
                     id="path-address",
                 )
             yield Button("Check (ctrl+r)", id="path-check", variant="primary", compact=True)
             yield Static("", id="path-verdict")
+
+    def _suggestions(self) -> list[str]:
+        """Every address a person may type: internal URLs, host:port, public URLs."""
+        out: list[str] = []
+        for svc in self.workspace.services:
+            if svc.host and svc.ports:
+                out.append(f"{svc.host}:{svc.ports[0]}")
+                if not svc.kind.is_datastore:
+                    out.append(f"http://{svc.host}:{svc.ports[0]}")
+            elif svc.host:
+                out.append(svc.host)
+            if svc.public_url:
+                out.append(svc.public_url)
+        return out
 
     def _label(self, name: str) -> str:
         svc = self.workspace.service(name)
