@@ -579,6 +579,37 @@ def _reference_target(
     )
 
 
+_URL_LIKE_KEY = re.compile(r"(URL|URI|HOST|ADDR|ADDRESS|ENDPOINT|DSN)S?$", re.IGNORECASE)
+
+
+def _broken_railway_reference(
+    workspace: Workspace, var: EnvVar, subject: str, source: Service
+) -> Target | None:
+    """A Railway `${{service.VAR}}` reference that resolves to nothing, in an address variable."""
+    if not _URL_LIKE_KEY.search(var.key) and var.ref_key not in (
+        "RAILWAY_PRIVATE_DOMAIN",
+        "PORT",
+    ):
+        return None
+    named = services_named(workspace, var.ref_service or "")
+    svc = _network_pick(named, source) if named else None
+    reference = f"${{{{{var.ref_service}.{var.ref_key}}}}}"
+    return Target(
+        subject=subject,
+        raw=reference,
+        scheme=None,
+        host=(svc.host or svc.name).lower() if svc else (var.ref_service or "").lower(),
+        port=None,
+        service=svc.name if svc else None,
+        how="reference" if svc else "unresolved",
+        origin="env",
+        key=var.key,
+        reference=reference,
+        resolved=False,
+        note=var.note,
+    )
+
+
 def targets_from_env(
     workspace: Workspace, source: Service, *, qualify: bool = False
 ) -> list[Target]:
@@ -594,6 +625,11 @@ def targets_from_env(
             continue
         subject = f"{source.name}.{var.key}" if qualify else var.key
         value = var.value
+        if value is None and var.origin == "reference" and var.ref_service and var.ref_key:
+            broken = _broken_railway_reference(workspace, var, subject, source)
+            if broken is not None:
+                out.append(replace(broken, source=source.name) if qualify else broken)
+            continue
         if value is None or (var.ref_service and var.ref_property and "${{" not in (value or "")):
             ref = _reference_target(workspace, var, subject, source)
             if ref is not None:

@@ -309,3 +309,37 @@ def test_ipv6_only_name_for_redis_in_a_legacy_environment():
 def test_from_nowhere_a_public_url_is_right():
     auth = svc("auth", "web", host="auth-77aq", public_url="https://auth-77aq.onrender.com")
     assert check(render_ws(auth), None, targets=["https://auth-77aq.onrender.com"]) == []
+
+
+def test_a_railway_port_reference_that_was_never_set():
+    from pnet.model import EnvVar
+
+    api = rw("api", ports=[3000])
+    web = rw("web", "web")
+    web = web.__class__(
+        **{
+            **web.__dict__,
+            "env": (
+                EnvVar(
+                    "API_URL",
+                    None,
+                    origin="reference",
+                    resolved=False,
+                    ref_service="api",
+                    ref_key="PORT",
+                ),
+                EnvVar(
+                    "GONE_URL",
+                    None,
+                    origin="reference",
+                    resolved=False,
+                    ref_service="apii",
+                    ref_key="RAILWAY_PRIVATE_DOMAIN",
+                ),
+            ),
+        }
+    )
+    found = check(railway_ws(api, web, legacy=()), "web")
+    assert kinds(found) == [("wrong-port", "API_URL"), ("unknown-host", "GONE_URL")]
+    assert "set PORT=3000 on api" in found[0].fix
+    assert "${{api.RAILWAY_PRIVATE_DOMAIN}}" in found[1].fix

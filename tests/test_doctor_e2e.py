@@ -173,7 +173,10 @@ def test_render_acme_from_web_and_from_the_cron_job(labs):
 def test_railway_shop_from_api_and_from_web(labs):
     v6_port_free(8080)
     assert found(run_json(labs, "railway-shop", "api")) == SHOP_FROM_API
-    assert found(run_json(labs, "railway-shop", "web")) == {("ipv6-only-bind", "API_URL")}
+    assert found(run_json(labs, "railway-shop", "web")) == {
+        ("ipv6-only-bind", "API_URL"),
+        ("wrong-port", "SEARCH_URL"),
+    }
 
 
 def test_every_kind_is_produced_across_the_fixtures(labs):

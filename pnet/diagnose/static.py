@@ -13,6 +13,7 @@ from pnet.diagnose.common import (
     blueprint_snippet,
     closest_hosts,
     finding,
+    levenshtein,
     network_of,
     placeholder_url,
     railway_reference,
@@ -78,6 +79,10 @@ def target_findings(ctx: Context, t: Target) -> list[Finding]:
     client = _client_side(ctx, t, src, svc)
     if client is not None:
         out.append(client)
+    broken = _broken_reference(ctx, t, svc)
+    if broken is not None:
+        out.append(broken)
+        return out
     if svc is None:
         out.extend(_unmapped(ctx, t, src))
         return out
@@ -203,6 +208,58 @@ def unknown_host(
         fix,
         service=service,
         evidence=ev,
+    )
+
+
+def _broken_reference(ctx: Context, t: Target, svc: Service | None) -> Finding | None:
+    """A Railway reference variable that resolves to nothing."""
+    if not (t.reference and t.reference.startswith("${{") and not t.resolved):
+        return None
+    ref = t.reference.strip("${}")
+    name, _, var = ref.partition(".")
+    if svc is None:
+        names = sorted(
+            (levenshtein(name.lower(), s.name.lower(), 3), s.name) for s in ctx.workspace.services
+        )
+        close = [n for d, n in names if d <= 3][:3]
+        fix = [f"{t.key}=" + t.reference.replace(name, close[0], 1)] if close else []
+        return finding(
+            "unknown-host",
+            t.subject,
+            f"{t.reference} names no service of {ctx.workspace.name}: it resolves to nothing",
+            fix or ["name a service of this project and environment in the reference"],
+            evidence=[t.note, K.RAILWAY_VARIABLES] if t.note else [K.RAILWAY_VARIABLES],
+        )
+    if var == "PORT":
+        port = svc.default_port
+        fix = [
+            f"set PORT={port} on {svc.name} (its service variables)"
+            if port
+            else f"set PORT on {svc.name} (its service variables) to the port it listens on"
+        ]
+        if port:
+            fix.append(
+                f"or write the port: {t.key}=http://${{{{{svc.name}.RAILWAY_PRIVATE_DOMAIN}}}}:{port}"
+            )
+        return finding(
+            "wrong-port",
+            t.subject,
+            f"{t.reference} is not set on {svc.name}, so {t.key} has no port",
+            fix,
+            service=svc.name,
+            evidence=[
+                f"{svc.name} has no PORT variable; Railway does not resolve {t.reference} to the "
+                "port the service listens on",
+                K.RAILWAY_VARIABLES,
+            ],
+        )
+    return finding(
+        "unknown-host",
+        t.subject,
+        f"{t.reference} resolves to nothing: {svc.name} has no variable {var}",
+        [f"set {var} on {svc.name}, or reference one it has"],
+        service=svc.name,
+        evidence=[t.note, K.RAILWAY_VARIABLES] if t.note else [K.RAILWAY_VARIABLES],
     )
 
 
