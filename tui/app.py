@@ -265,7 +265,7 @@ class PnetApp(App[int]):
         yield Static("", id="statusbar")
         yield Footer()
 
-    def _title(self) -> Text:
+    def _title(self, compact: bool = False) -> Text:
         ws = self.workspace
         text = Text.assemble(
             ("pnet", "bold"),
@@ -274,10 +274,10 @@ class PnetApp(App[int]):
             " ",
             (f"· {ws.platform} · {len(ws.services)} services", "dim"),
         )
-        if ws.platform is Platform.RAILWAY:
+        if ws.platform is Platform.RAILWAY and not compact:
             text.append(" · private names *.railway.internal", "dim")
         src = self.source
-        text.append(" · probing from", "dim")
+        text.append(" · from" if compact else " · probing from", "dim")
         text.append(" ")
         text.append(src.name if src else "this machine", "bold")
         if src is not None and src.location:
@@ -313,6 +313,7 @@ class PnetApp(App[int]):
     def _layout(self, width: int) -> None:
         narrow = width < NARROW
         self.set_class(narrow, "-narrow")
+        self.query_one("#titlebar", Static).update(self._title(compact=narrow))
         self.set_class(width < TINY, "-tiny")
         tree = self.query_one(ServiceTree)
         tree.set_compact(narrow)
