@@ -337,3 +337,12 @@ async def test_path_check_completes_a_typed_address() -> None:
         assert isinstance(screen, PathCheckScreen)
         await until(pilot, lambda: screen.verdict is not None and screen.verdict.done)
         assert screen.verdict is not None and screen.verdict.service == "search"
+
+
+async def test_a_very_small_terminal_collapses_the_tree() -> None:
+    app = app_for()
+    async with app.run_test(size=(56, 20)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        assert not app.query_one("#sidebar").display
+        await pilot.press("t")
+        assert app.query_one("#sidebar").display

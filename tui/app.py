@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 NARROW = 100
 TINY = 70
+COLLAPSE = 60
 SWEEP_CONCURRENCY = 4
 
 
@@ -235,6 +236,7 @@ class PnetApp(App[int]):
         self.sweep_state: tuple[int, int] | None = None
         self.last_export: tuple[Path, Path] | None = None
         self.instance_view: InstanceView | None = None
+        self._collapsed = False
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -318,6 +320,10 @@ class PnetApp(App[int]):
         tree = self.query_one(ServiceTree)
         tree.set_compact(narrow)
         sidebar = self.query_one("#sidebar")
+        collapse = width < COLLAPSE
+        if collapse != self._collapsed:
+            self._collapsed = collapse
+            sidebar.display = not collapse
         if narrow:
             sidebar.styles.clear_rule("width")
         else:
