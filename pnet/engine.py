@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -20,6 +21,7 @@ from pnet.diagnose.finding import Finding, Severity
 from pnet.model import Kind, Network, Platform, Service, Workspace
 from pnet.platforms import railway, render
 from pnet.probes.result import Outcome, ProbeResult
+from pnet.probes.runner import Job, run_jobs
 from pnet.secrets import mask_text
 from pnet.targets import (
     HTTP_SCHEMES,
@@ -56,17 +58,6 @@ class Options:
             offline=self.offline,
             nameserver_for=self.nameserver_for,
         )
-
-
-@dataclass(frozen=True)
-class Job:
-    """One probe to run: `run()` never raises for a network outcome; `timeout` bounds it."""
-
-    key: str
-    run: Callable[[], Awaitable[ProbeResult]]
-    timeout: float
-    kind: str = ""
-    target: str = ""
 
 
 @dataclass(frozen=True)
@@ -625,68 +616,6 @@ def _postgres_job(
 # Running
 
 
-async def _run_jobs(
-    jobs: Sequence[Job], *, concurrency: int | None, deadline: float | None
-) -> AsyncIterator[ProbeResult]:
-    """Run jobs concurrently (bounded), yielding each result as it lands."""
-    if not jobs:
-        return
-    limit = concurrency or _default_concurrency()
-    gate = asyncio.Semaphore(limit)
-    queue: asyncio.Queue[ProbeResult] = asyncio.Queue()
-    started = time.monotonic()
-
-    async def one(job: Job) -> None:
-        async with gate:
-            budget = job.timeout
-            if deadline is not None:
-                budget = max(0.0, min(budget, deadline - (time.monotonic() - started)))
-            clock = time.perf_counter()
-            try:
-                async with asyncio.timeout(budget):
-                    result = await job.run()
-            except TimeoutError:
-                result = ProbeResult(
-                    kind=job.kind or job.key.rsplit("|", 1)[-1],
-                    target=job.target,
-                    outcome=Outcome.TIMEOUT,
-                    elapsed_ms=(time.perf_counter() - clock) * 1000.0,
-                    detail=f"no answer within {budget:.1f} s",
-                    key=job.key,
-                )
-            except Exception as exc:  # a probe bug must not take the whole run down
-                result = ProbeResult(
-                    kind=job.kind or job.key.rsplit("|", 1)[-1],
-                    target=job.target,
-                    outcome=Outcome.ERROR,
-                    elapsed_ms=(time.perf_counter() - clock) * 1000.0,
-                    detail=f"{type(exc).__name__}: {mask_text(str(exc))}",
-                    key=job.key,
-                )
-        await queue.put(result)
-
-    tasks = [asyncio.ensure_future(one(job)) for job in jobs]
-    try:
-        for _ in range(len(tasks)):
-            yield await queue.get()
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _default_concurrency() -> int:
-    try:
-        import resource
-
-        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    except (ImportError, ValueError, OSError):
-        return 64
-    if soft <= 0:
-        return 64
-    return max(8, min(256, soft // 4))
-
-
 def local_addresses() -> frozenset[str]:
     """This machine's interface addresses, so a refused local connection meets its listener."""
     try:
@@ -773,13 +702,18 @@ async def stream(
     results: dict[str, list[ProbeResult]] = {}
     elapsed: dict[str, float] = {}
     try:
-        async for result in _run_jobs(
-            [job for _, job in jobs], concurrency=options.concurrency, deadline=options.deadline
-        ):
-            subject = subject_of.get(result.key, "")
-            results.setdefault(subject, []).append(result)
-            elapsed[subject] = (time.perf_counter() - started) * 1000.0
-            yield ProbeEvent(subject, result)
+        async with aclosing(
+            run_jobs(
+                [job for _, job in jobs],
+                concurrency=options.concurrency,
+                deadline=options.deadline,
+            )
+        ) as landed:
+            async for result in landed:
+                subject = subject_of.get(result.key, "")
+                results.setdefault(subject, []).append(result)
+                elapsed[subject] = (time.perf_counter() - started) * 1000.0
+                yield ProbeEvent(subject, result)
     finally:
         await names.close()
     report = _build_report(
