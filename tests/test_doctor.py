@@ -94,6 +94,8 @@ def test_bad_input_is_one_line_with_file_and_line(tmp_path):
         ["--workspace", ACME, "--nameserver", "127.0.0.1:99999"],
         ["--workspace", ACME, "--offline", "--nameserver", "127.0.0.1:53"],
         ["--workspace", ACME, "--all", "api"],
+        ["--workspace", ACME, "--all", "--from", "api"],
+        ["--workspace", ACME, "--render-api-key", "rnd_x", "--railway-token", "y"],
         ["--workspace", ACME, "--offline", "--from", "api", "not a target at all"],
         ["--workspace", ACME, "--blueprint", ACME],
         ["--offline"],
