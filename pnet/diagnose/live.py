@@ -18,8 +18,6 @@ from pnet.diagnose.common import (
     network_of,
     placeholder_url,
     railway_reference,
-    right_url,
-    url_fix_lines,
 )
 from pnet.diagnose.finding import Finding
 from pnet.model import Kind, Network, Platform, Service
@@ -702,14 +700,3 @@ def _auth_required(ctx: Context, t: Target, svc: Service, r: ProbeResult, ev: st
         service=svc.name,
         evidence=[ev, why, K.RENDER_KEY_VALUE if r.kind == "redis" and ctx.render else ""],
     )
-
-
-__all__ = [
-    "CAUSES",
-    "SYMPTOMS",
-    "own_findings",
-    "placeholder_url",
-    "right_url",
-    "target_findings",
-    "url_fix_lines",
-]

@@ -27,7 +27,6 @@ from pnet.model import Kind, Network, Platform, Service
 from pnet.platforms import render
 from pnet.targets import (
     DATABASE_SCHEMES,
-    DEFAULT_PORTS,
     HTTP_SCHEMES,
     POSTGRES_SCHEMES,
     REDIS_SCHEMES,
@@ -862,6 +861,3 @@ def _step_of(command: str, pos: int) -> str:
             end = m.start()
             return command[start:end].strip()
     return command[start:].strip()
-
-
-DEFAULT_PORT_OF = DEFAULT_PORTS
