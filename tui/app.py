@@ -748,11 +748,10 @@ class PnetApp(App[int]):
     # ---- path check, export, help, filter ------------------------------------------------
 
     def action_check(self) -> None:
-        src = self.source
         target = self.current.name if self.current is not None else None
-        if src is None and self.current is not None:
-            src = None
-        self.push_screen(PathCheckScreen(self.workspace, self.engine, source=src, target=target))
+        self.push_screen(
+            PathCheckScreen(self.workspace, self.engine, source=self.source, target=target)
+        )
 
     def open_path_check(self, source: str | None, target: str, run: bool = False) -> None:
         svc = self.workspace.service(source) if source else None

@@ -124,17 +124,20 @@ class CoreEngine:
     async def _stream(
         self, workspace: Workspace, source: Service | None, targets: Sequence[Any]
     ) -> AsyncGenerator[EngineEvent, None]:
-        from contextlib import aclosing
-
         from pnet import engine
 
-        async with aclosing(engine.stream(workspace, source, targets, self.options)) as events:  # type: ignore[type-var]
+        events = engine.stream(workspace, source, targets, self.options)
+        try:
             async for event in events:
                 if isinstance(event, engine.ProbeEvent):
                     yield Landed(event.subject, event.result)
                 else:
                     report = event.report
                     yield Finished(tuple(report.findings), report, tuple(report.checks))
+        finally:
+            close = getattr(events, "aclose", None)
+            if close is not None:
+                await close()
 
     def env(self, workspace: Workspace, service: Service) -> Sequence[EnvPointer]:
         from pnet import engine
