@@ -384,13 +384,19 @@ async def check_path(
     results: list[ProbeResult] = []
     yield verdict(workspace, source, t, results)
     findings: list[Finding] = []
-    async for event in stream(workspace, source, [t], options):
-        result = getattr(event, "result", None)
-        if isinstance(result, ProbeResult):
-            results.append(result)
-            yield verdict(workspace, source, t, results)
-            continue
-        report = getattr(event, "report", None)
-        if report is not None:
-            findings = list(report.findings)
+    events = stream(workspace, source, [t], options)
+    try:
+        async for event in events:
+            result = getattr(event, "result", None)
+            if isinstance(result, ProbeResult):
+                results.append(result)
+                yield verdict(workspace, source, t, results)
+                continue
+            report = getattr(event, "report", None)
+            if report is not None:
+                findings = list(report.findings)
+    finally:
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()
     yield verdict(workspace, source, t, results, findings, done=True)
