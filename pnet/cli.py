@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--demo", action="store_true", help="the built-in lab: a real network served on loopback"
     )
+    source.add_argument(
+        "--render-api-key",
+        metavar="KEY",
+        help="read the workspace from Render's API (default: $RENDER_API_KEY outside Render)",
+    )
+    source.add_argument(
+        "--railway-token",
+        metavar="TOKEN",
+        help="read the project from Railway's API (default: $RAILWAY_API_TOKEN outside Railway)",
+    )
     parser.add_argument(
         "--from",
         dest="source",
@@ -66,7 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--theme",
         choices=THEMES,
         default=None,
-        help="colours; ansi-dark and ansi-light follow the terminal's palette",
+        metavar="THEME",
+        help="colours: ansi-dark and ansi-light follow the terminal's palette (also "
+        + ", ".join(t for t in THEMES if not t.startswith("ansi"))
+        + ")",
     )
     parser.add_argument(
         "--export-dir",
@@ -120,8 +133,10 @@ def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
     elif args.workspace or args.blueprint:
         workspace, source = load_workspace(workspace=args.workspace, blueprint=args.blueprint)
     else:
-        instance = in_instance(environ)
-        workspace, source = load_workspace(environ=environ, cwd=Path.cwd())
+        env = dict(environ)
+        api = _api(args, env)
+        instance = api is None and in_instance(environ)
+        workspace, source = load_workspace(api=api, environ=env, cwd=Path.cwd())
     if args.source:
         chosen = workspace.service(args.source)
         if chosen is None:
@@ -138,6 +153,23 @@ def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
         instance,
         args.export_dir,
     )
+
+
+def _api(args: argparse.Namespace, env: dict[str, str]) -> str | None:
+    """Which platform API to read, if any: a key given here, or one in the environment."""
+    if args.render_api_key:
+        env["RENDER_API_KEY"] = args.render_api_key
+        return "render"
+    if args.railway_token:
+        env["RAILWAY_API_TOKEN"] = args.railway_token
+        return "railway"
+    if env.get("RENDER_API_KEY") and not env.get("RENDER"):
+        return "render"
+    if (env.get("RAILWAY_API_TOKEN") or env.get("RAILWAY_TOKEN")) and not env.get(
+        "RAILWAY_ENVIRONMENT_NAME"
+    ):
+        return "railway"
+    return None
 
 
 def _demo_workspace() -> Workspace:

@@ -126,3 +126,14 @@ def test_lab_is_dispatched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pnet.lab.cli, "main", fake)
     assert cli.main(["lab", "fixtures/render-acme.yaml", "--dns-port", "0"]) == 0
     assert seen == [["fixtures/render-acme.yaml", "--dns-port", "0"]]
+
+
+def test_api_sources_follow_the_doctor() -> None:
+    parse = cli.build_parser().parse_args
+    env: dict[str, str] = {}
+    assert cli._api(parse(["--render-api-key", "rnd_x"]), env) == "render"
+    assert env["RENDER_API_KEY"] == "rnd_x"
+    assert cli._api(parse(["--railway-token", "t"]), {}) == "railway"
+    assert cli._api(parse([]), {"RENDER_API_KEY": "k"}) == "render"
+    assert cli._api(parse([]), {"RENDER_API_KEY": "k", "RENDER": "true"}) is None
+    assert cli._api(parse([]), {}) is None
