@@ -117,3 +117,17 @@ def test_inside_an_instance(snap_compare: Snap) -> None:
         await until(pilot, lambda: app.instance_view is not None and app.current is not None)
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+def test_railway_at_80x24(snap_compare: Snap) -> None:
+    from pnet.sources import fixture
+    from tests.test_tui_support import FIXTURES
+
+    app = PnetApp(fixture.load(FIXTURES / "railway-shop.yaml"), engine=script(), clock=clock)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, lambda: app.current is not None)
+        app.select_service("redis")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
