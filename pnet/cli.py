@@ -109,6 +109,60 @@ def in_instance(environ: os._Environ[str] | dict[str, str]) -> bool:
     return any(k.startswith(INSTANCE_PREFIXES) for k in environ)
 
 
+CONFIG_KEYS = ("theme", "export_dir", "keys")
+
+
+@dataclass
+class Config:
+    """The person's settings: `$XDG_CONFIG_HOME/pnet/config.toml`, then `PNET_*`, then flags."""
+
+    theme: str | None = None
+    export_dir: Path | None = None
+    keys: dict[str, str] | None = None
+    file: Path | None = None
+
+
+def config_path(environ: dict[str, str]) -> Path:
+    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "~")) / ".config")
+    return Path(base).expanduser() / "pnet" / "config.toml"
+
+
+def load_config(environ: dict[str, str]) -> Config:
+    import tomllib
+
+    path = Path(environ["PNET_CONFIG"]) if environ.get("PNET_CONFIG") else config_path(environ)
+    data: dict[str, object] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read it: {exc}", str(path)) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"not TOML: {exc}", str(path)) from None
+    unknown = sorted(set(data) - set(CONFIG_KEYS))
+    if unknown:
+        raise InputError(
+            f"unknown setting {unknown[0]!r} (known: {', '.join(CONFIG_KEYS)})", str(path)
+        )
+    theme = environ.get("PNET_THEME") or data.get("theme")
+    if theme is not None and theme not in THEMES:
+        raise InputError(f"theme {theme!r}: one of {', '.join(THEMES)}", str(path))
+    export_dir = environ.get("PNET_EXPORT_DIR") or data.get("export_dir")
+    if export_dir is not None and not isinstance(export_dir, str):
+        raise InputError("export_dir: a folder path", str(path))
+    keys = data.get("keys", {})
+    if not isinstance(keys, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in keys.items()
+    ):
+        raise InputError('[keys]: binding id = "key" pairs, e.g. probe = "f5"', str(path))
+    return Config(
+        theme if isinstance(theme, str) else None,
+        Path(export_dir).expanduser() if export_dir else None,
+        dict(keys) or None,
+        path if path.is_file() else None,
+    )
+
+
 @dataclass
 class Plan:
     """What the app opens on, decided before Textual is imported."""
@@ -120,6 +174,7 @@ class Plan:
     demo: bool
     instance: bool
     export_dir: Path | None = None
+    keys: dict[str, str] | None = None
 
 
 def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
@@ -143,15 +198,16 @@ def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
             names = ", ".join(s.name for s in workspace.services)
             raise InputError(f"--from {args.source}: no such service (the workspace has {names})")
         source = chosen
-    theme = args.theme
+    config = load_config(environ)
     return Plan(
         workspace,
         source,
         Options(nameserver=nameserver),
-        theme,
+        args.theme or config.theme,
         args.demo,
         instance,
-        args.export_dir,
+        args.export_dir or config.export_dir,
+        config.keys,
     )
 
 
@@ -225,6 +281,7 @@ def run(the_plan: Plan) -> int:
             theme=the_plan.theme,
             instance=the_plan.instance,
             export_dir=the_plan.export_dir,
+            keymap=the_plan.keys,
         )
         app.run()
         return app.return_code or 0

@@ -137,3 +137,51 @@ def test_api_sources_follow_the_doctor() -> None:
     assert cli._api(parse([]), {"RENDER_API_KEY": "k"}) == "render"
     assert cli._api(parse([]), {"RENDER_API_KEY": "k", "RENDER": "true"}) is None
     assert cli._api(parse([]), {}) is None
+
+
+def test_config_file_env_and_flags(tmp_path: Path) -> None:
+    conf = tmp_path / "pnet" / "config.toml"
+    conf.parent.mkdir()
+    conf.write_text('theme = "ansi-light"\nexport_dir = "/tmp/reports"\n[keys]\nprobe = "f5"\n')
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    loaded = cli.load_config(env)
+    assert loaded.theme == "ansi-light" and loaded.keys == {"probe": "f5"}
+    assert cli.load_config({**env, "PNET_THEME": "ansi-dark"}).theme == "ansi-dark"
+    args = cli.build_parser().parse_args(
+        ["--workspace", str(FIXTURES / "render-acme.yaml"), "--theme", "nord"]
+    )
+    plan = cli.plan(args, env)
+    assert plan.theme == "nord" and plan.keys == {"probe": "f5"}
+    assert plan.export_dir == Path("/tmp/reports")
+
+
+def test_bad_config_is_one_line(tmp_path: Path) -> None:
+    conf = tmp_path / "pnet" / "config.toml"
+    conf.parent.mkdir()
+    conf.write_text("colour = 1\n")
+    env = {"XDG_CONFIG_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = run_pnet("--workspace", str(FIXTURES / "render-acme.yaml"), env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"pnet: error: {conf}: unknown setting 'colour' (known: theme, export_dir, keys)"
+    )
+
+
+async def test_a_keymap_remaps_a_binding() -> None:
+    from pnet.tui.app import PnetApp
+    from tests.test_tui_support import acme, clock, script
+
+    engine = script()
+    app = PnetApp(acme(), engine=engine, clock=clock, keymap={"probe": "f5"})
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(50):
+            if app.current is not None:
+                break
+            await pilot.pause()
+        app.select_service("api")
+        await pilot.press("f5")
+        for _ in range(100):
+            if "api" in engine.probes_started:
+                break
+            await pilot.pause()
+        assert "api" in engine.probes_started

@@ -203,8 +203,11 @@ class PnetApp(App[int]):
         instance: bool = False,
         export_dir: Path | None = None,
         watch_interval: float = 3.0,
+        keymap: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
+        if keymap:
+            self.set_keymap(keymap)
         self.workspace = workspace
         self.source = source
         if engine is None:
