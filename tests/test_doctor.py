@@ -172,6 +172,7 @@ def test_text_marks_fixes_and_summary():
     assert any(line.startswith("! AUTH_URL") for line in lines)
     assert "      fix: SEARCH_URL=http://search-q1w2:9200" in lines
     assert lines[-1].startswith("8 errors, 4 warnings")
+    assert any(line.startswith("✓ SEARCH_DATABASE_URL") for line in lines)
 
 
 def test_ascii_fallback_when_the_output_is_not_utf8():

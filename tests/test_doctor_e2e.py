@@ -118,6 +118,7 @@ def found(data: dict[str, Any]) -> set[tuple[str, str]]:
 
 ACME_FROM_API = {
     ("wrong-protocol", "SESSION_REDIS_URL"),
+    ("wrong-protocol", "SEARCH_DATABASE_URL"),
     ("auth-required", "CACHE_URL"),
     ("wrong-url", "AUTH_URL"),
     ("wrong-port", "SEARCH_URL"),
