@@ -343,3 +343,26 @@ def test_a_railway_port_reference_that_was_never_set():
     assert kinds(found) == [("wrong-port", "API_URL"), ("unknown-host", "GONE_URL")]
     assert "set PORT=3000 on api" in found[0].fix
     assert "${{api.RAILWAY_PRIVATE_DOMAIN}}" in found[1].fix
+
+
+def test_an_isolated_render_environment_blocks_private_traffic():
+    import dataclasses
+
+    from pnet.model import EnvironmentInfo
+
+    api = svc("api", "web", env={"R": "http://rates-r4t5:7070"}, environment="shop/staging")
+    rates = svc("rates", host="rates-r4t5", ports=[7070], environment="shop/production")
+    ws = dataclasses.replace(
+        render_ws(api, rates),
+        environments={
+            "shop/production": EnvironmentInfo("shop/production", isolated=True),
+            "shop/staging": EnvironmentInfo("shop/staging"),
+        },
+    )
+    [f] = check(ws, "api")
+    assert (f.kind, f.service) == ("cross-environment", "rates")
+    assert "isolation: disabled" in f.fix
+    open_ws = dataclasses.replace(
+        ws, environments={"shop/production": EnvironmentInfo("shop/production")}
+    )
+    assert check(open_ws, "api") == []

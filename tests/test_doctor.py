@@ -225,6 +225,13 @@ def test_offline_lint_of_a_blueprint():
     } <= got
 
 
+def test_offline_lint_sees_an_isolated_environment():
+    path = str(FIXTURES / "blueprints" / "projects.yaml")
+    rc, out, _ = run(["--blueprint", path, "--offline", "--format", "json"])
+    got = {(f["kind"], f["subject"]) for f in json.loads(out)["findings"]}
+    assert got == {("cross-environment", "ledger-api-staging.RATES_HOST")} and rc == 1
+
+
 def test_every_sample_blueprint_lints_without_a_traceback():
     for path in sorted((FIXTURES / "blueprints").glob("*.yaml")):
         rc, out, err = run(["--blueprint", str(path), "--offline"])

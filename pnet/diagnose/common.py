@@ -212,6 +212,25 @@ def closest_hosts(
     return sorted(best.values(), key=order)[:limit]
 
 
+def isolation_blocks(ws: Workspace, a: Service, b: Service) -> str | None:
+    """Render: the isolated environment between two services of one region, if any.
+
+    An environment with `networking.isolation: enabled` blocks private traffic in and out.
+    """
+    if ws.platform is not Platform.RENDER or a.environment == b.environment:
+        return None
+    for env in (a.environment, b.environment):
+        info = ws.environments.get(env) if env else None
+        if info is not None and info.isolated:
+            return env
+    return None
+
+
+def reachable(ws: Workspace, a: Service, b: Service) -> bool:
+    """Whether `a` and `b` share a private network the platform lets them use."""
+    return same_network(a, b) and isolation_blocks(ws, a, b) is None
+
+
 def same_network(a: Service, b: Service) -> bool:
     if a.platform is Platform.RAILWAY:
         if a.project and b.project and a.project != b.project:

@@ -102,13 +102,17 @@ EXPLANATIONS: dict[str, Explanation] = {
             "cross-environment",
             "Railway: every project environment (production, staging, a PR environment) has "
             "its own private network, and so does every project. NAME.railway.internal of "
-            "staging does not exist in production.",
+            "staging does not exist in production. Render: an environment of a project with "
+            "network isolation enabled (Professional workspaces) blocks private traffic in and "
+            "out, even within one region.",
             "The source and the target are in different environments (or projects) in the "
-            "model; live, the name does not resolve from the source's environment.",
+            "model, or, on Render, one of their environments is isolated; live, the name does "
+            "not resolve from the source's environment.",
             "Deploy the service in the caller's environment and reference it with "
             "${{NAME.RAILWAY_PRIVATE_DOMAIN}} (references resolve within the environment), or "
-            "call the other environment's public domain.",
-            (K.RAILWAY_HOW_IT_WORKS, K.RAILWAY_VARIABLES),
+            "call the other environment's public domain. Render: turn isolation off "
+            "(networking: {isolation: disabled}) or keep the two in one environment.",
+            (K.RAILWAY_HOW_IT_WORKS, K.RAILWAY_VARIABLES, K.RENDER_BLUEPRINT),
         ),
         Explanation(
             "not-receiving",

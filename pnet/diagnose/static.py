@@ -13,10 +13,12 @@ from pnet.diagnose.common import (
     blueprint_snippet,
     closest_hosts,
     finding,
+    isolation_blocks,
     levenshtein,
     network_of,
     placeholder_url,
     railway_reference,
+    reachable,
     right_url,
     same_network,
     url_fix_lines,
@@ -100,6 +102,10 @@ def target_findings(ctx: Context, t: Target) -> list[Finding]:
         return out
     if src is not None and not same_network(src, svc):
         out.append(_cross(ctx, t, src, svc))
+        return out
+    isolated = isolation_blocks(ctx.workspace, src, svc) if src is not None else None
+    if src is not None and isolated is not None:
+        out.append(_isolated(ctx, t, src, svc, isolated))
         return out
     protocol = _wrong_protocol(ctx, t, svc)
     if protocol is not None:
@@ -332,6 +338,32 @@ def _cross(ctx: Context, t: Target, src: Service, svc: Service) -> Finding:
     return _cross_environment(ctx, t, src, svc)
 
 
+def _isolated(ctx: Context, t: Target, src: Service, svc: Service, env: str) -> Finding:
+    """Render: one region, but an environment with network isolation between the two."""
+    fix = [
+        f"turn isolation off for {env} (render.yaml: projects → environments → "
+        "networking: {isolation: disabled}), or keep the two in one environment"
+    ]
+    if svc.public_url and svc.type.has_public_url:
+        fix.append(
+            f"or call {svc.name} on its public URL: {t.key + '=' if t.key else ''}"
+            f"{svc.public_url.rstrip('/')}"
+        )
+    return finding(
+        "cross-environment",
+        t.subject,
+        f"{svc.name} is in environment {svc.environment}, {src.name} in {src.environment}, "
+        f"and {env} blocks private traffic in and out (network isolation)",
+        fix,
+        service=svc.name,
+        evidence=[
+            f"{env}: networking.isolation is enabled",
+            "an isolated Render environment accepts and sends no private traffic across its edge",
+            K.RENDER_BLUEPRINT,
+        ],
+    )
+
+
 def _cross_region(ctx: Context, t: Target, src: Service, svc: Service) -> Finding:
     ev = [
         f"{src.name} is in {src.region}, {svc.name} in {svc.region}",
@@ -448,7 +480,7 @@ def _cross_environment(ctx: Context, t: Target, src: Service, svc: Service) -> F
 
 def _public(ctx: Context, t: Target, src: Service | None, svc: Service) -> list[Finding]:
     """A public URL of a service: right from outside, wrong from the same private network."""
-    if src is None or not same_network(src, svc):
+    if src is None or not reachable(ctx.workspace, src, svc):
         return []
     if (t.key and is_browser_key(t.key)) or src.kind is Kind.STATIC:
         return []
