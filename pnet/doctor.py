@@ -298,7 +298,7 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
             progress.close()
 
     if args.format == "json":
-        out.write(render_json(report))
+        out.write(render_json(report, unicode=_unicode_ok(out)))
     else:
         style = Style(color=_use_color(args.color, out, env), unicode=_unicode_ok(out))
         out.write(render_text(report, style))

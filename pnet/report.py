@@ -143,5 +143,6 @@ def render_text(report: Report, style: Style | None = None) -> str:
     return style.finish("\n".join(lines) + "\n")
 
 
-def render_json(report: Report) -> str:
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+def render_json(report: Report, *, unicode: bool = True) -> str:
+    """The JSON contract; with `unicode` False every non-ASCII character is escaped."""
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=not unicode) + "\n"

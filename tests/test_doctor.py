@@ -181,6 +181,13 @@ def test_ascii_fallback_when_the_output_is_not_utf8():
     assert "\nx SEARCH_URL" in out and "\n+ DATABASE_URL" in out and "******" in out
 
 
+def test_json_on_an_ascii_stream_is_escaped():
+    argv = ["--workspace", ACME, "--offline", "--from", "api", "--format", "json"]
+    _, out, _ = run(argv, encoding="ascii")
+    out.encode("ascii")
+    assert json.loads(out)["findings"]
+
+
 def test_colour_only_on_a_tty_or_when_asked_and_never_with_no_color():
     argv = ["--workspace", ACME, "--offline", "--from", "api"]
     assert "\x1b[" not in run(argv)[1]
