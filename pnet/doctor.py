@@ -191,6 +191,13 @@ def _listeners() -> Sequence[Any] | None:
         return None
 
 
+def _say(stream: IO[str], text: str) -> None:
+    """Write a line whatever the stream's encoding can hold."""
+    if not _unicode_ok(stream):
+        text = text.encode("ascii", "replace").decode("ascii")
+    stream.write(text)
+
+
 def main(
     argv: list[str] | None = None,
     *,
@@ -203,11 +210,8 @@ def main(
     env = os.environ if environ is None else environ
     try:
         return _main(argv, out, err, env)
-    except UsageError as exc:
-        err.write(f"{PROG}: error: {exc}\n")
-        return 2
-    except InputError as exc:
-        err.write(f"{PROG}: error: {exc}\n")
+    except (UsageError, InputError) as exc:
+        _say(err, f"{PROG}: error: {' '.join(str(exc).split())}\n")
         return 2
     except KeyboardInterrupt:
         err.write(f"{PROG}: interrupted\n")
