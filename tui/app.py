@@ -96,6 +96,27 @@ class InstanceLoaded(Message):
     view: InstanceView
 
 
+def probe_detail(result: ProbeResult | None) -> Text:
+    """The highlighted probe in full: what was asked, the answer, the evidence."""
+    if result is None:
+        return Text("")
+    style = "green" if result.ok else "red"
+    text = Text.assemble(
+        (f"{result.kind} ", "bold"),
+        mask_text(result.target),
+        "  ",
+        (str(result.outcome), style),
+        (f"  {result.elapsed_ms:.1f} ms", "dim"),
+    )
+    if result.detail:
+        text.append(f"\n{mask_text(result.detail)}")
+    for k, v in [(k, v) for k, v in result.evidence.items() if v not in (None, "", [], ())][:6]:
+        shown = ", ".join(str(x) for x in v) if isinstance(v, list | tuple) else str(v)
+        text.append(f"\n{k}: ", "dim")
+        text.append(mask_text(shown)[:200])
+    return text
+
+
 def _explain(kind: str) -> str:
     """The --explain text of a finding kind (its one-line meaning when there is no more)."""
     import importlib
@@ -262,6 +283,7 @@ class PnetApp(App[int]):
                 with TabPane("Probes", id="probes"):
                     yield Static("", id="probe-summary", classes="pane-title")
                     yield ProbeTable(id="probe-table")
+                    yield Static("", id="probe-detail")
                 with TabPane("Findings", id="findings"):
                     yield FindingsView(explain=_explain, id="findings-view")
                 with TabPane("Env", id="env"):
@@ -602,6 +624,13 @@ class PnetApp(App[int]):
         self.status[name] = status
         self.query_one(ServiceTree).set_status(name, status)
         self._status_line()
+
+    @on(DataTable.RowHighlighted, "#probe-table")
+    def _probe_row(self, event: DataTable.RowHighlighted) -> None:
+        table = self.query_one(ProbeTable)
+        key = event.row_key.value
+        result = table.results.get(key) if key is not None else None
+        self.query_one("#probe-detail", Static).update(probe_detail(result))
 
     # ---- watch ---------------------------------------------------------------------------
 
