@@ -34,6 +34,7 @@ from pnet.targets import (
 JSON_VERSION = 1
 SWEEP_PORTS = 8
 PROBE_ORDER = ("dns", "discovery", "tcp", "http", "redis", "postgres")
+MAX_INSTANCES = 100
 
 
 @dataclass(frozen=True)
@@ -394,7 +395,7 @@ def _jobs(
 
     out.append(dns_job())
     if "discovery" in kinds and svc is not None and svc.discovery_host:
-        out.append(_discovery_job(subject, svc, port, ns, options))
+        out.append(_discovery_job(subject, svc, target, ns, options, with_http="http" in kinds))
     connections: list[Callable[[], Awaitable[ProbeResult]]] = []
     if "tcp" in kinds:
         for family in _families(workspace, svc):
@@ -478,33 +479,84 @@ def _tcp_job(
 
 
 def _discovery_job(
-    subject: str, svc: Service, port: int, ns: tuple[str, int] | None, options: Options
+    subject: str,
+    svc: Service,
+    target: Target,
+    ns: tuple[str, int] | None,
+    options: Options,
+    *,
+    with_http: bool,
 ) -> Job:
+    """Discovery, then a TCP connect (and the HTTP check, for HTTP targets) to every instance
+    it lists; the per-instance results travel in the evidence (see `instance_results`)."""
     key = f"{subject}|discovery"
     name = svc.discovery_host or ""
+    port = target.port or 0
+
+    async def one(index: int, address: str) -> dict[str, Any]:
+        from pnet.probes import http, tcp
+
+        base = f"{subject}|instance{index}"
+        t = _rekey(await tcp.connect(address, port, timeout=options.tcp_timeout), f"{base}|tcp")
+        entry: dict[str, Any] = {
+            "address": address,
+            "outcome": str(t.outcome),
+            "ms": round(t.elapsed_ms, 1),
+            "tcp": t.to_json(),
+        }
+        if with_http and t.ok:
+            url = _health_url(target, svc, target.host)
+            h = await http.get(url, address=address, timeout=options.http_timeout)
+            entry["http"] = _rekey(h, f"{base}|http").to_json()
+        return entry
 
     async def run() -> ProbeResult:
         from dataclasses import replace
 
-        from pnet.probes import discovery, tcp
+        from pnet.probes import discovery
 
         d = await discovery.discover(name, nameserver=ns, timeout=options.dns_timeout)
         if not d.ok or not port:
             return replace(d, key=key)
-        addresses = list(d.evidence.get("addresses") or [])
-        answers = await asyncio.gather(
-            *(tcp.connect(a, port, timeout=options.tcp_timeout) for a in addresses)
-        )
-        instances = [
-            {"address": a, "outcome": str(r.outcome), "ms": round(r.elapsed_ms, 1)}
-            for a, r in zip(addresses, answers, strict=True)
-        ]
-        up = sum(1 for r in answers if r.ok)
+        addresses = [str(a) for a in d.evidence.get("addresses") or []][:MAX_INSTANCES]
+        instances = await asyncio.gather(*(one(i + 1, a) for i, a in enumerate(addresses)))
+        up = sum(1 for i in instances if i["outcome"] == "ok")
         detail = f"{d.detail}; {up} of {len(addresses)} accept on {port}"
         evidence = {**d.evidence, "instances": instances, "port": port}
         return replace(d, key=key, evidence=evidence, detail=detail)
 
-    return Job(key, run, options.dns_timeout + options.tcp_timeout + 0.5, "discovery", name)
+    budget = options.dns_timeout + options.tcp_timeout + 0.5
+    if with_http:
+        budget += options.http_timeout
+    return Job(key, run, budget, "discovery", name)
+
+
+def _at_address(url: str, address: Any) -> str:
+    """`http://api-x7f2:8080/healthz` sent to 10.0.0.5 -> `http://10.0.0.5:8080/healthz`."""
+    parts = urlsplit(url)
+    if not address or not parts.hostname:
+        return url
+    host = f"[{address}]" if ":" in str(address) else str(address)
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return parts._replace(netloc=netloc).geturl()
+
+
+def instance_results(discovery: ProbeResult) -> list[ProbeResult]:
+    """The TCP and HTTP results of each instance a discovery probe listed, as results of their
+    own (key `<subject>|instance<N>|tcp`), so a report and a table show one row per instance."""
+    from dataclasses import replace
+
+    out = []
+    instances = discovery.evidence.get("instances") or []
+    for index, entry in enumerate(instances, start=1):
+        for kind in ("tcp", "http"):
+            raw = entry.get(kind) if isinstance(entry, Mapping) else None
+            if isinstance(raw, Mapping):
+                r = ProbeResult.from_json(dict(raw))
+                evidence = {**r.evidence, "instance": index, "of": len(instances)}
+                shown = r.target if kind == "tcp" else _at_address(r.target, entry.get("address"))
+                out.append(replace(r, target=shown, evidence=evidence))
+    return out
 
 
 def _health_url(target: Target, svc: Service | None, host: str) -> str:
@@ -642,7 +694,10 @@ def _build_report(
     inside: bool = False,
     elapsed: Mapping[str, float] | None = None,
     total_ms: float = 0.0,
+    per_instance: Mapping[str, Sequence[ProbeResult]] | None = None,
 ) -> Report:
+    """Diagnose the results; a check then lists them with each instance's own (`per_instance`,
+    which the diagnosis reads from the discovery evidence instead)."""
     findings = diagnose(
         workspace,
         source,
@@ -655,7 +710,7 @@ def _build_report(
     checks = []
     for target in targets:
         got = sorted(
-            results.get(target.subject, ()),
+            [*results.get(target.subject, ()), *(per_instance or {}).get(target.subject, ())],
             key=lambda r: (PROBE_ORDER.index(r.kind) if r.kind in PROBE_ORDER else 99, r.key),
         )
         mine = tuple(f for f in findings if f.subject == target.subject)
@@ -700,6 +755,7 @@ async def stream(
     jobs = plan(workspace, source, targets, options, names=names)
     subject_of = {job.key: subject for subject, job in jobs}
     results: dict[str, list[ProbeResult]] = {}
+    per_instance: dict[str, list[ProbeResult]] = {}
     elapsed: dict[str, float] = {}
     try:
         async with aclosing(
@@ -714,6 +770,10 @@ async def stream(
                 results.setdefault(subject, []).append(result)
                 elapsed[subject] = (time.perf_counter() - started) * 1000.0
                 yield ProbeEvent(subject, result)
+                if result.kind == "discovery":
+                    for each in instance_results(result):
+                        per_instance.setdefault(subject, []).append(each)
+                        yield ProbeEvent(subject, each)
     finally:
         await names.close()
     report = _build_report(
@@ -726,6 +786,7 @@ async def stream(
         inside=inside,
         elapsed=elapsed,
         total_ms=(time.perf_counter() - started) * 1000.0,
+        per_instance=per_instance,
     )
     yield ReportEvent(report)
 

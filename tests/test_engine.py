@@ -9,7 +9,7 @@ from pnet import engine
 from pnet.lab import Lab
 from pnet.probes.result import Outcome, ProbeResult
 from pnet.sources.fixture import load
-from pnet.targets import parse_target, targets_from_env
+from pnet.targets import parse_target, service_targets, targets_from_env
 from tests.test_diagnose_kit import railway_ws, render_ws, rw, svc
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -117,6 +117,33 @@ async def test_stream_yields_every_planned_result_then_the_report():
         assert check.ms > 0
     data = report.to_json()
     assert data["summary"] == {"errors": 0, "warnings": 0, "ok": len(targets)}
+
+
+async def test_every_instance_discovery_lists_gets_its_own_rows():
+    ws = load(FIXTURES / "render-acme.yaml")
+    inventory = ws.service("inventory")
+    assert inventory is not None and inventory.instances == 3
+    (target,) = [t for t in service_targets(ws, inventory) if t.port == 8000]
+    async with Lab(ws) as lab:
+        options = engine.Options(nameserver=lab.nameserver_for("oregon"))
+        events = [e async for e in engine.stream(ws, None, [target], options)]
+        addresses = lab.addresses("inventory")
+    landed = [e.result for e in events if isinstance(e, engine.ProbeEvent)]
+    each = {tuple(r.key.split("|")[1:]): r for r in landed if "|instance" in r.key}
+    tcp = {k[0]: r for k, r in each.items() if k[1] == "tcp"}
+    http = {k[0]: r for k, r in each.items() if k[1] == "http"}
+    assert sorted(r.evidence["address"] for r in tcp.values()) == sorted(addresses)
+    assert [tcp[f"instance{i}"].outcome for i in (1, 2, 3)] == [
+        Outcome.OK,
+        Outcome.OK,
+        Outcome.REFUSED,
+    ]
+    assert sorted(http) == ["instance1", "instance2"]
+    assert all(r.ok and r.evidence["instance"] in (1, 2) for r in http.values())
+    report = events[-1].report  # type: ignore[union-attr]
+    (check,) = report.checks
+    assert {r.key for r in check.results} >= {r.key for r in tcp.values()}
+    assert [f.kind for f in report.findings] == ["instance-down"]
 
 
 async def test_breaking_out_of_the_stream_cancels_cleanly():

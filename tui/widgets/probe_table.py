@@ -79,7 +79,9 @@ class ProbeTable(DataTable[Text | str]):
         ms = Text(f"{r.elapsed_ms:.0f}", justify="right")
         trend = Text(sparkline(self.history.get(key, ())), style="cyan")
         detail = mask_text(r.detail)
-        return [mark, r.kind, outcome, ms, trend, mask_text(r.target), detail]
+        instance = r.evidence.get("instance")
+        kind = f"{r.kind} #{instance}" if instance else r.kind
+        return [mark, kind, outcome, ms, trend, mask_text(r.target), detail]
 
     def sort_by_kind(self) -> None:
         """DNS, discovery, TCP, then the application, each in target order."""
@@ -87,7 +89,11 @@ class ProbeTable(DataTable[Text | str]):
             self.sort(
                 "kind",
                 "target",
-                key=lambda cells: (KIND_ORDER.get(str(cells[0]), 9), str(cells[1])),
+                key=lambda cells: (
+                    KIND_ORDER.get(str(cells[0]).split()[0], 9),
+                    str(cells[0]),
+                    str(cells[1]),
+                ),
             )
 
     @property
