@@ -96,6 +96,10 @@ class InstanceLoaded(Message):
     view: InstanceView
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
 def probe_detail(result: ProbeResult | None) -> Text:
     """The highlighted probe in full: what was asked, the answer, the evidence."""
     if result is None:
@@ -535,9 +539,12 @@ class PnetApp(App[int]):
             self._show_findings()
         if self.instance_mode and self.source is not None and self.source.name == message.service:
             self._instance_env()
+        if self.sweep_state is not None:
+            return
         bad = [f for f in message.findings if f.severity != "info"]
+        checked = len(self.env_live.get(message.service, {}))
         self.notify(
-            f"{len(self.env_live.get(message.service, {}))} addresses checked, {len(bad)} findings",
+            f"{plural(checked, 'address', 'addresses')} checked, {plural(len(bad), 'finding')}",
             title=f"{message.service}'s variables",
             severity="warning" if bad else "information",
         )
@@ -664,6 +671,7 @@ class PnetApp(App[int]):
             if svc.env:
                 self.env_live[svc.name] = {}
                 self.env_findings.pop(svc.name, None)
+        self.sweep_state = (0, len(targets))
         self._sweep_worker(targets)
 
     @work(exclusive=True, group="sweep", exit_on_error=False)
