@@ -20,27 +20,9 @@ from pnet.probes.dns import resolve
 from pnet.probes.result import Outcome
 from pnet.probes.tcp import connect
 from pnet.sources.fixture import load, loads
+from tests.labspaces import RAILWAY
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-RAILWAY = """
-platform: railway
-project: shop
-environments:
-  production: {network: ipv6-only}
-  staging: {network: dual-stack}
-services:
-  - {name: api, type: web, environment: production, ports: [13000]}
-  - {name: catalog, type: web, environment: production, ports: [18000], health_path: /healthz}
-  - {name: payments, type: pserv, environment: production, ports: [18080], lab: {bind: ipv4}}
-  - name: redis
-    type: keyvalue
-    environment: production
-    ports: [16379]
-    lab: {auth: pw}
-  - {name: web, type: web, environment: staging, ports: [13000]}
-  - {name: api-staging, type: pserv, environment: staging, ports: [18000], lab: {bind: ipv6}}
-  - {name: search, type: pserv, environment: staging, ports: [17700]}
-"""
 
 
 def inet_sockets() -> set[tuple[object, ...]]:

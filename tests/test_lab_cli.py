@@ -18,26 +18,9 @@ import dns.query
 import dns.rcode
 import pytest
 
+from tests.labspaces import RAILWAY
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-RAILWAY = """
-platform: railway
-project: shop
-environments:
-  production: {network: ipv6-only}
-  staging: {network: dual-stack}
-services:
-  - {name: api, type: web, environment: production, ports: [13000]}
-  - {name: catalog, type: web, environment: production, ports: [18000], health_path: /healthz}
-  - {name: payments, type: pserv, environment: production, ports: [18080], lab: {bind: ipv4}}
-  - name: redis
-    type: keyvalue
-    environment: production
-    ports: [16379]
-    lab: {auth: pw}
-  - {name: web, type: web, environment: staging, ports: [13000]}
-  - {name: api-staging, type: pserv, environment: staging, ports: [18000], lab: {bind: ipv6}}
-  - {name: search, type: pserv, environment: staging, ports: [17700]}
-"""
 ACME = str(FIXTURES / "render-acme.yaml")
 
 
