@@ -791,3 +791,25 @@ async def dns_server(behaviour: str) -> AsyncIterator[int]:
         yield int(transport.get_extra_info("sockname")[1])
     finally:
         transport.close()
+
+
+def outcomes_without_network(code: str) -> list[str]:
+    """Run `code` (which prints one ProbeResult JSON a line) in a new network namespace whose
+    only interface, `lo`, is down: no route anywhere. Skips where namespaces cannot be made."""
+    import json
+    import sys
+
+    import pytest
+
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1)")
+    run = subprocess.run(
+        ["unshare", "--net", sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    if run.returncode != 0 and "unshare" in run.stderr:
+        pytest.skip(f"cannot make a network namespace: {run.stderr.strip()}")
+    return [json.loads(line)["outcome"] for line in run.stdout.splitlines()]
