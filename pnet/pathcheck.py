@@ -75,6 +75,12 @@ STAGE_KINDS = {
     "answers": ("http-error", "auth-required", "wrong-protocol", "tls-on-private"),
 }
 ANSWER_KINDS = ("http", "redis", "postgres")
+WHY = {
+    "resolves": "the name does not resolve",
+    "network": "the two are not on one private network",
+    "connects": "the TCP connection fails",
+    "answers": "the application does not answer",
+}
 
 
 @dataclass(frozen=True)
@@ -83,10 +89,17 @@ class Stage:
     state: State = State.PENDING
     detail: str = ""
     fix: str = ""
+    label: str = ""
+    why: str = ""
 
     @property
     def title(self) -> str:
-        return TITLES.get(self.name, self.name)
+        return self.label or TITLES.get(self.name, self.name)
+
+    @property
+    def reason(self) -> str:
+        """Why the path fails when this stage does, in a few words."""
+        return self.why or WHY.get(self.name, f"{self.title} failed")
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,7 @@ class Verdict:
             return f"{src} → {self.address}: checking…"
         bad = self.failed
         if bad is not None:
-            return f"{src} cannot reach {self.address}: {bad.title} failed"
+            return f"{src} cannot reach {self.address}: {bad.reason}"
         warned = [s for s in self.stages if s.state is State.WARNING]
         if warned:
             return f"{src} reaches {self.address}, with a warning: {warned[0].detail}"
@@ -158,10 +171,17 @@ def network_stage(
             f"{source.name} is a {source.type.label}, which is not on the private network",
             "call it from the browser through the target's public URL, or from a service "
             "that runs on the private network",
+            why=f"{source.name} is not on the private network",
         )
     if not target.type.receives:
         why = target.type.why_not_receiving or f"a {target.type.label} cannot receive traffic"
-        return Stage("network", State.FAILED, f"{target.name}: {why}", target.type.instead)
+        return Stage(
+            "network",
+            State.FAILED,
+            f"{target.name}: {why}",
+            target.type.instead,
+            why=f"{target.name} cannot receive private traffic",
+        )
     if source is not None:
         rule = _location_rule(workspace, source, target)
         if rule is not None:
@@ -173,6 +193,8 @@ def network_stage(
             State.FAILED,
             f"{target.name} does not serve port {port} (it serves {served})",
             f"use port {target.ports[0]}: {target.host}:{target.ports[0]}",
+            label="the port is one it serves",
+            why=f"{target.name} does not serve port {port}",
         )
     if workspace.platform is Platform.RENDER and port is not None and port in render.RESERVED_PORTS:
         return Stage(
@@ -180,6 +202,8 @@ def network_stage(
             State.FAILED,
             f"port {port} is reserved by Render for private traffic",
             "listen on another port (not 18012, 18013 or 19099) and point the URL at it",
+            label="the port is not reserved",
+            why=f"Render does not deliver private traffic to port {port}",
         )
     where = target.location or "the workspace"
     if source is None:
@@ -253,12 +277,16 @@ def verdict(
     stages = [_with_finding_fix(s, findings) for s in stages]
     if net.state is State.FAILED and stages[0].state is State.FAILED:
         where = f" from {source.location}" if source is not None and source.location else ""
-        stages[0] = replace(stages[0], detail=f"{stages[0].detail}{where}", fix=net.fix)
+        stages[0] = replace(
+            stages[0], detail=f"{stages[0].detail}{where}", fix=net.fix, why=net.reason
+        )
     seen_failure = False
     out: list[Stage] = []
     for s in stages:
         if seen_failure and s.state is State.PENDING and done:
             s = replace(s, state=State.SKIPPED, detail="not reached")
+        elif s.name == "answers" and s.state is State.SKIPPED and not s.detail and done:
+            s = replace(s, detail=_why_no_answer(target, seen_failure))
         if s.state is State.FAILED:
             seen_failure = True
         out.append(s)
@@ -271,6 +299,14 @@ def verdict(
         tuple(f for f in findings),
         done,
     )
+
+
+def _why_no_answer(target: Target, failed: bool) -> str:
+    if failed:
+        return "not reached"
+    if target.scheme is None:
+        return f"not tried: {target.hostport} has no scheme, so TCP is all pnet checks"
+    return f"not tried: pnet has no {target.scheme}:// handshake, so TCP is all it checks"
 
 
 def _ms(results: Sequence[ProbeResult]) -> str:

@@ -175,3 +175,53 @@ def test_connect_and_pathcheck_are_core_no_textual() -> None:
         "import sys, pnet.connect, pnet.pathcheck, pnet.cli\nassert 'textual' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_wrong_port_says_so_not_that_the_network_differs() -> None:
+    t = parse_target("http://search-q1w2:9300", ACME, svc(ACME, "api"))
+    assert t is not None
+    v = verdict(
+        ACME,
+        svc(ACME, "api"),
+        t,
+        [
+            r("dns", "search-q1w2", Outcome.OK, addresses=["10.0.0.5"]),
+            r("tcp", "10.0.0.5:9300", Outcome.REFUSED, "connection refused"),
+        ],
+        done=True,
+    )
+    bad = v.failed
+    assert bad is not None and bad.name == "network"
+    assert "private network" not in bad.title
+    assert v.summary.endswith("search does not serve port 9300")
+
+
+def test_cross_region_summary_names_the_network_not_the_lookup() -> None:
+    t = parse_target("billing", ACME)
+    assert t is not None
+    v = verdict(
+        ACME,
+        svc(ACME, "api"),
+        t,
+        [r("dns", "billing-m3n4", Outcome.NXDOMAIN, "billing-m3n4: NXDOMAIN")],
+        done=True,
+    )
+    assert "not on one private network" in v.summary
+
+
+def test_an_answer_not_tried_says_why() -> None:
+    t = parse_target("gateway-t6y7:8000", ACME, svc(ACME, "api"))
+    assert t is not None and t.scheme is None
+    v = verdict(
+        ACME,
+        svc(ACME, "api"),
+        t,
+        [
+            r("dns", "gateway-t6y7", Outcome.OK, addresses=["10.0.0.7"]),
+            r("tcp", "10.0.0.7:8000", Outcome.OK),
+        ],
+        done=True,
+    )
+    answers = v.stage("answers")
+    assert answers.state is State.SKIPPED
+    assert "no scheme" in answers.detail
