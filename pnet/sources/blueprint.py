@@ -77,6 +77,7 @@ SERVICE_KEYS = (
     "routes",
     "schedule",
     "maxmemoryPolicy",
+    "persistenceMode",
     "renderSubdomainPolicy",
     "buildPlan",
     "initialDeployHook",
@@ -194,7 +195,7 @@ class _Scope:
 class _Parser:
     def __init__(self, file: str) -> None:
         self.file = file
-        self.r = Reader(file)
+        self.r = Reader(file, source_text=True)
         self.services: list[_Raw] = []
         self.databases: list[_Raw] = []
         self.groups: dict[str, _Group] = {}
@@ -298,10 +299,8 @@ class _Parser:
                     self._group(entry)
 
     def _name(self, node: Node, what: str) -> str:
-        value = self.r.require(node, "name", what)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.r.fail(f"'name' of {what} must be a string, not {type_name(value)}", node, "name")
-        name = str(value).strip()
+        self.r.require(node, "name", what)
+        name = (self.r.string(node, "name", what) or "").strip()
         if not name:
             self.r.fail(f"'name' of {what} is empty", node, "name")
         return name
@@ -435,6 +434,7 @@ class _Parser:
             "staticPublishPath",
             "schedule",
             "maxmemoryPolicy",
+            "persistenceMode",
             "previewPlan",
             "renderSubdomainPolicy",
             "buildPlan",

@@ -15,8 +15,11 @@ LIST_KEYS_UP_TO = 12
 class Reader:
     """Reads typed fields out of a mapping and reports mistakes as `FILE:LINE: ...`."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, *, source_text: bool = False) -> None:
+        """With `source_text`, a string field takes any scalar as its source text (`off`,
+        `0755`, `1.10`), as a YAML 1.2 reader such as Render's does."""
         self.file = file
+        self.source_text = source_text
 
     def fail(self, message: str, where: Any = None, key: str | None = None) -> NoReturn:
         line: int | None = None
@@ -69,6 +72,10 @@ class Reader:
         if key not in node or node[key] is None:
             return default
         value = node[key]
+        if self.source_text and not isinstance(value, str):
+            raw = node.raw_of(key)
+            if raw is not None:
+                return raw
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.fail(f"{key!r} of {what} must be a string, not {type_name(value)}", node, key)
         return str(value)

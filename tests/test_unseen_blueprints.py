@@ -1,0 +1,143 @@
+"""Blueprint shapes seen in public repositories that the other tests did not cover.
+
+Each test is a small hand-written Blueprint with the shape that once failed to load or
+loaded wrong, run through the loader and, where it matters, through `pnet-doctor`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pnet import doctor
+from pnet.errors import InputError
+from pnet.model import Kind, Service, Workspace
+from pnet.sources import blueprint
+
+
+def load(text: str) -> Workspace:
+    return blueprint.loads(textwrap.dedent(text), "render.yaml")
+
+
+def svc(ws: Workspace, name: str, kind: Kind | None = None) -> Service:
+    for s in ws.services:
+        if s.name == name and (kind is None or s.kind is kind):
+            return s
+    raise AssertionError(f"no service {name}")
+
+
+def lint(tmp_path: Path, text: str, *extra: str) -> tuple[int, str, str]:
+    path = tmp_path / "render.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    rc = doctor.main(
+        ["--blueprint", str(path), "--offline", "--all", *extra],
+        stdout=out,
+        stderr=err,
+        environ={},
+    )
+    return rc, out.getvalue(), err.getvalue()
+
+
+# ---- YAML 1.1 words in string fields -------------------------------------------------------
+
+
+def test_unquoted_off_in_an_enum_field_is_the_word_off() -> None:
+    # Render reads YAML 1.2: `off` is a string, not YAML 1.1's false.
+    ws = load(
+        """\
+        previews:
+          generation: off
+        services:
+          - type: web
+            name: app
+            runtime: node
+            autoDeployTrigger: off
+        """
+    )
+    assert svc(ws, "app").kind is Kind.WEB
+
+
+def test_a_numeric_looking_string_field_keeps_its_source_text() -> None:
+    ws = load(
+        """\
+        services:
+          - type: web
+            name: 0755
+            runtime: python
+            startCommand: 1.10
+        """
+    )
+    app = ws.services[0]
+    assert app.name == "0755"
+    assert app.start_command == "1.10"
+
+
+def test_a_word_that_is_not_a_choice_still_fails_with_its_line() -> None:
+    with pytest.raises(InputError) as info:
+        load(
+            """\
+            previews:
+              generation: yes
+            services: []
+            """
+        )
+    assert str(info.value).startswith("render.yaml:2: 'generation' of `previews` is 'yes'")
+
+
+def test_offline_lint_of_a_project_with_previews_off(tmp_path: Path) -> None:
+    rc, out, err = lint(
+        tmp_path,
+        """\
+        previews:
+          generation: off
+        projects:
+          - name: shop
+            environments:
+              - name: production
+                services:
+                  - type: web
+                    name: shop-web
+                    runtime: image
+                    image: {url: docker.io/library/nginx:1}
+        """,
+        "--format",
+        "json",
+    )
+    assert (rc, err) == (0, "")
+    assert json.loads(out)["workspace"]["name"] == "shop"
+
+
+# ---- newer fields ----------------------------------------------------------------------------
+
+
+def test_key_value_persistence_mode_is_accepted() -> None:
+    ws = load(
+        """\
+        services:
+          - type: keyvalue
+            name: cache
+            ipAllowList: []
+            maxmemoryPolicy: noeviction
+            persistenceMode: off
+        """
+    )
+    assert svc(ws, "cache").kind is Kind.KEYVALUE
+
+
+def test_persistence_mode_must_be_a_scalar() -> None:
+    with pytest.raises(InputError) as info:
+        load(
+            """\
+            services:
+              - type: keyvalue
+                name: cache
+                ipAllowList: []
+                persistenceMode: [journal]
+            """
+        )
+    assert str(info.value).startswith("render.yaml:5: 'persistenceMode' of service 'cache'")
