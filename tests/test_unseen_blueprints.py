@@ -141,3 +141,42 @@ def test_persistence_mode_must_be_a_scalar() -> None:
             """
         )
     assert str(info.value).startswith("render.yaml:5: 'persistenceMode' of service 'cache'")
+
+
+def test_a_database_may_set_its_preview_plan_in_a_previews_block() -> None:
+    ws = load(
+        """\
+        previews:
+          generation: manual
+          expireAfterDays: 2
+        services:
+          - type: web
+            name: api
+            runtime: node
+            previews: {plan: free}
+            envVars:
+              - key: API_KEY
+                value: production-key
+                previewValue: test-key
+        databases:
+          - name: app_db
+            plan: free
+            previews:
+              plan: free
+        """
+    )
+    assert svc(ws, "app_db").kind is Kind.POSTGRES
+
+
+def test_a_database_previews_block_must_be_a_mapping() -> None:
+    with pytest.raises(InputError) as info:
+        load(
+            """\
+            databases:
+              - name: db
+                previews: free
+            """
+        )
+    assert str(info.value) == (
+        "render.yaml:3: 'previews' of database 'db' must be a mapping, not the text 'free'"
+    )

@@ -87,6 +87,7 @@ DATABASE_KEYS = (
     "name",
     "plan",
     "previewPlan",
+    "previews",
     "region",
     "ipAllowList",
     "postgresMajorVersion",
@@ -556,6 +557,8 @@ class _Parser:
         r.integer(node, "diskSizeGB", what, low=1)
         r.integer(node, "previewDiskSizeGB", what, low=1)
         r.boolean(node, "storageAutoscalingEnabled", what)
+        if node.get("previews") is not None:
+            r.mapping(node["previews"], f"'previews' of {what}", node.line_of("previews"))
         if node.get("highAvailability") is not None:
             ha = r.mapping(
                 node["highAvailability"],
