@@ -283,10 +283,11 @@ def verdict(
     seen_failure = False
     out: list[Stage] = []
     for s in stages:
-        if seen_failure and s.state is State.PENDING and done:
+        unreached = s.state is State.PENDING or (s.state is State.SKIPPED and not s.detail)
+        if seen_failure and unreached and done:
             s = replace(s, state=State.SKIPPED, detail="not reached")
         elif s.name == "answers" and s.state is State.SKIPPED and not s.detail and done:
-            s = replace(s, detail=_why_no_answer(target, seen_failure))
+            s = replace(s, detail=_why_no_answer(target))
         if s.state is State.FAILED:
             seen_failure = True
         out.append(s)
@@ -301,9 +302,7 @@ def verdict(
     )
 
 
-def _why_no_answer(target: Target, failed: bool) -> str:
-    if failed:
-        return "not reached"
+def _why_no_answer(target: Target) -> str:
     if target.scheme is None:
         return f"not tried: {target.hostport} has no scheme, so TCP is all pnet checks"
     return f"not tried: pnet has no {target.scheme}:// handshake, so TCP is all it checks"

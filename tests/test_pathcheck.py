@@ -207,6 +207,7 @@ def test_cross_region_summary_names_the_network_not_the_lookup() -> None:
         done=True,
     )
     assert "not on one private network" in v.summary
+    assert v.stage("connects").detail == "not reached"
 
 
 def test_an_answer_not_tried_says_why() -> None:

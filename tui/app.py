@@ -115,7 +115,12 @@ def probe_detail(result: ProbeResult | None) -> Text:
     if result.detail:
         text.append(f"\n{mask_text(result.detail)}")
     for k, v in [(k, v) for k, v in result.evidence.items() if v not in (None, "", [], ())][:6]:
-        shown = ", ".join(str(x) for x in v) if isinstance(v, list | tuple) else str(v)
+        if isinstance(v, dict):
+            shown = ", ".join(f"{a} {b}" for a, b in v.items())
+        elif isinstance(v, list | tuple):
+            shown = ", ".join(str(x) for x in v)
+        else:
+            shown = str(v)
         text.append(f"\n{k}: ", "dim")
         text.append(mask_text(shown)[:200])
     return text
@@ -407,13 +412,17 @@ class PnetApp(App[int]):
             text.append(f"  {good}/{len(rows)} probes ok", "green" if good == len(rows) else "red")
             found = self.findings.get(svc.name, ())
             if found:
-                word = "finding" if len(found) == 1 else "findings"
-                text.append(f"  {len(found)} {word} (3: Findings)", status.style)
+                text.append(f"  {plural(len(found), 'finding')} (3: Findings)", status.style)
             when = self.probed_at.get(svc.name)
             if when is not None:
                 text.append(f"  at {when.strftime('%H:%M:%S')}", "dim")
         else:
             text.append("  not probed yet: press p (or P for every service)", "dim")
+        from_env = [f for f in self.env_findings.get(svc.name, ()) if f.severity != "info"]
+        if from_env:
+            style = worst(from_env).style
+            text.append(f"\n  its variables: {plural(len(from_env), 'finding')}", style)
+            text.append(" (3: Findings, 4: Env)", "dim")
         if self.watching:
             text.append(f"  watching every {self.watch_interval:g}s (w stops)", "bold cyan")
         summary.update(text)
@@ -451,11 +460,12 @@ class PnetApp(App[int]):
         if not svc.env:
             title.update(Text(f"{svc.name} reads no variables that pnet knows of.", style="dim"))
         else:
-            bad = sum(1 for p in pointers if p.findings)
+            live = {f.subject for f in self.env_findings.get(svc.name, ()) if f.severity != "info"}
+            bad = sum(1 for p in pointers if p.findings or p.key in live)
             title.update(
                 Text.assemble(
                     (svc.name, "bold"),
-                    f"  {len(svc.env)} variables, ",
+                    f"  {plural(len(svc.env), 'variable')}, ",
                     (f"{bad} with a finding", "red" if bad else "green"),
                     ("  v: check live · r: reveal", "dim"),
                 )
@@ -703,7 +713,8 @@ class PnetApp(App[int]):
             errors = sum(1 for s in self.status.values() if s is Status.ERROR)
             warnings = sum(1 for s in self.status.values() if s is Status.WARNING)
             self.notify(
-                f"{message.total} services probed: {errors} with errors, {warnings} with warnings",
+                f"{plural(message.total, 'service')} checked: "
+                f"{errors} with errors, {warnings} with warnings",
                 title="sweep done",
             )
         self._status_line()
@@ -837,6 +848,8 @@ class PnetApp(App[int]):
         rows: list[tuple[str, str, str]] = []
         for b in self.BINDINGS:
             if isinstance(b, Binding):
+                if b.id == "tab.instance" and not self.instance_mode:
+                    continue
                 key = {"slash": "/", "question_mark": "?"}.get(b.key, b.key)
                 rows.append((key, b.description, b.tooltip))
         rows.append(("ctrl+p", "Palette", "Every command by name"))

@@ -16,6 +16,7 @@ MARKS = (
     ("·", "not probed yet"),
     ("…", "probing"),
     ("✔", "every probe answered, no finding"),
+    ("i", "a note, nothing wrong"),
     ("!", "a warning"),
     ("✘", "an error: see Findings for the fix"),
     ("⇄", "receives private traffic"),

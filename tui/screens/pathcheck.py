@@ -6,6 +6,8 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,20 +34,20 @@ STATE_STYLES = {
 OUTSIDE = "(this machine)"
 
 
-def render_verdict(verdict: Verdict) -> Text:
-    text = Text()
+def render_verdict(verdict: Verdict) -> Group:
+    """The summary, then one row per stage; a wrapped line stays under its stage's text."""
     head_style = "bold green" if verdict.ok else ("bold red" if verdict.failed else "bold")
-    text.append(verdict.summary, style=head_style)
-    text.append("\n")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=2, justify="right", no_wrap=True)
+    grid.add_column(ratio=1)
     for stage in verdict.stages:
-        text.append(f"\n {stage.state.mark} ", style=STATE_STYLES[stage.state])
-        text.append(stage.title, style="bold" if stage.state is State.FAILED else "")
+        line = Text(stage.title, style="bold" if stage.state is State.FAILED else "")
         if stage.detail:
-            text.append(f"  {stage.detail}", style="dim" if stage.state is State.SKIPPED else "")
+            line.append(f"  {stage.detail}", style="dim" if stage.state is State.SKIPPED else "")
+        grid.add_row(Text(stage.state.mark, style=STATE_STYLES[stage.state]), line)
         if stage is verdict.failed and stage.fix:
-            text.append("\n   → ", style="bold green")
-            text.append(stage.fix)
-    return text
+            grid.add_row(Text("→", style="bold green"), Text(stage.fix))
+    return Group(Text(verdict.summary, style=head_style), Text(""), grid)
 
 
 class PathCheckScreen(ModalScreen[None]):

@@ -82,11 +82,11 @@ class FindingsView(Vertical):
             f"  {mask_text(f.subject)}",
         )
         parts: list[Text] = [head, Text(mask_text(f.message))]
+        if f.fix:
+            parts.append(Text.assemble(("fix ", "bold green"), mask_text(f.fix)))
         if f.evidence:
             parts.append(Text("evidence", style="bold dim"))
             parts += [Text(f"  {mask_text(e)}") for e in f.evidence]
-        if f.fix:
-            parts.append(Text.assemble(("fix ", "bold green"), mask_text(f.fix)))
         if self.explain is not None:
             text = reflow(self.explain(f.kind))
             if text:

@@ -1,0 +1,180 @@
+"""What a person in trouble reads at 80x24: counts that agree with the marks, fixes in view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from pnet.diagnose.finding import Finding, Severity
+from pnet.pathcheck import verdict
+from pnet.probes.result import Outcome, ProbeResult
+from pnet.targets import parse_target
+from pnet.tui.app import PnetApp, probe_detail
+from pnet.tui.doubles import ScriptedEngine
+from pnet.tui.screens.help import HelpScreen
+from pnet.tui.screens.pathcheck import render_verdict
+from pnet.tui.status import Status
+from pnet.tui.widgets.findings_view import FindingsView
+from tests.test_tui_support import acme, clock, r, script
+
+
+async def until(pilot: Pilot[int], cond: Callable[[], bool], rounds: int = 200) -> None:
+    for _ in range(rounds):
+        if cond():
+            return
+        await pilot.pause()
+    raise AssertionError("condition never held")
+
+
+def wrong_port() -> Finding:
+    return Finding(
+        "wrong-port",
+        Severity.ERROR,
+        "SEARCH_URL",
+        "search does not listen on port 9300; it listens on 9200",
+        "SEARCH_URL=http://search-q1w2:9200",
+        "search",
+        ("TCP: 10.0.0.5:9300: connection refused", "search listens on 9200"),
+    )
+
+
+def engine_with_env() -> ScriptedEngine:
+    engine = script()
+    engine.env_results = {
+        "api": [("SEARCH_URL", r("tcp", "10.0.0.5:9300", Outcome.REFUSED, 0.3, "refused"))]
+    }
+    engine.env_findings = {"api": [wrong_port()]}
+    return engine
+
+
+def app_for(engine: ScriptedEngine | None = None) -> PnetApp:
+    return PnetApp(acme(), engine=engine or script(), clock=clock)
+
+
+def text_of(app: PnetApp, selector: str) -> str:
+    return str(app.query_one(selector, Static).render())
+
+
+async def test_probes_summary_names_the_findings_of_its_variables() -> None:
+    app = app_for(engine_with_env())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        await pilot.press("P")
+        await until(pilot, lambda: app.sweep_state is None and "api" in app.env_findings)
+        app.select_service("api")
+        await pilot.press("2")
+        await pilot.pause()
+        assert app.status["api"] is Status.ERROR
+        summary = text_of(app, "#probe-summary")
+        assert "6/6 probes ok" in summary
+        assert "its variables: 1 finding " in summary
+
+
+async def test_env_title_counts_what_the_live_check_found() -> None:
+    app = app_for(engine_with_env())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        app.select_service("api")
+        await pilot.pause()
+        before = text_of(app, "#env-title")
+        await pilot.press("v")
+        await until(pilot, lambda: "api" in app.env_findings)
+        await pilot.pause()
+        after = text_of(app, "#env-title")
+        count = int(before.split(", ")[1].split()[0])
+        assert f"{count + 1} with a finding" in after
+
+
+async def test_sweep_says_services_checked_not_probed() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        await pilot.press("P")
+        await until(pilot, lambda: app.sweep_state is None and "billing" in app.findings)
+        await pilot.pause()
+        done = [n.message for n in app._notifications if n.title == "sweep done"]
+        assert done and " services checked: " in done[-1]
+
+
+async def test_a_finding_shows_its_fix_before_the_evidence() -> None:
+    app = app_for(engine_with_env())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        app.select_service("api")
+        await pilot.press("v")
+        await until(pilot, lambda: "api" in app.env_findings)
+        await pilot.press("3")
+        await pilot.pause()
+        view = app.query_one("#findings-view", FindingsView)
+        view.query_one("#findings-table").focus()
+        row = next(i for i, f in enumerate(view.findings) if f.kind == "wrong-port")
+        view._detail(row)
+        detail = view.detail_plain
+        assert detail.index("fix SEARCH_URL=http://search-q1w2:9200") < detail.index("evidence")
+
+
+async def test_help_lists_only_keys_that_do_something_here() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        keys = [k for k, _, _ in screen.bindings_shown]
+        assert "5" not in keys
+        assert "1" in keys
+
+
+async def test_help_lists_the_instance_tab_inside_an_instance() -> None:
+    ws = acme()
+    app = PnetApp(ws, source=ws.service("api"), engine=script(), clock=clock, instance=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        assert "5" in [k for k, _, _ in screen.bindings_shown]
+
+
+def test_help_explains_every_tree_mark() -> None:
+    from pnet.tui.screens.help import MARKS
+
+    shown = {m for m, _ in MARKS}
+    assert {s.mark for s in Status} <= shown
+
+
+def test_probe_detail_shows_a_mapping_as_words() -> None:
+    result = ProbeResult(
+        "dns",
+        "api-x7f2",
+        Outcome.OK,
+        2.0,
+        "api-x7f2 → 10.0.0.11",
+        {"families": {"aaaa": "no-answer"}},
+    )
+    shown = probe_detail(result).plain
+    assert "families: aaaa no-answer" in shown
+    assert "{" not in shown
+
+
+def test_a_wrapped_verdict_line_stays_under_its_stage() -> None:
+    ws = acme()
+    source = ws.service("api")
+    target = parse_target("http://search-q1w2:9300", ws, source)
+    assert target is not None
+    results = [
+        r("dns", "search-q1w2", Outcome.OK, 1.0, "search-q1w2 → 10.0.0.5", addresses=["10.0.0.5"]),
+        r("tcp", "10.0.0.5:9300", Outcome.REFUSED, 0.3, "10.0.0.5:9300: connection refused"),
+    ]
+    final = verdict(ws, source, target, results, done=True)
+    console = Console(width=50, record=True, color_system=None)
+    console.print(render_verdict(final))
+    lines = console.export_text().splitlines()
+    stage_lines = [line.rstrip() for line in lines[lines.index("") + 1 :]]
+    assert stage_lines
+    for line in stage_lines:
+        assert line.startswith("   ") or line[:2].strip() in {"✔", "✘", "!", "·", "…", "→"}
