@@ -226,3 +226,14 @@ def test_an_answer_not_tried_says_why() -> None:
     answers = v.stage("answers")
     assert answers.state is State.SKIPPED
     assert "no scheme" in answers.detail
+
+
+def test_an_unknown_region_is_not_a_cross_region_path() -> None:
+    from dataclasses import replace
+
+    from pnet.diagnose.common import same_network
+
+    api = replace(svc(ACME, "api"), region=None)
+    assert same_network(api, api)
+    assert same_network(api, svc(ACME, "search"))
+    assert not same_network(svc(ACME, "api"), svc(ACME, "billing"))

@@ -236,7 +236,9 @@ def same_network(a: Service, b: Service) -> bool:
         if a.project and b.project and a.project != b.project:
             return False
         return a.environment == b.environment
-    return a.region is not None and a.region == b.region
+    if a.name == b.name or a.region is None or b.region is None:
+        return True
+    return a.region == b.region
 
 
 def network_word(ws: Workspace) -> str:
