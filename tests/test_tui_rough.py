@@ -14,6 +14,7 @@ from pnet.probes.result import Outcome, ProbeResult
 from pnet.targets import parse_target
 from pnet.tui.app import PnetApp, probe_detail
 from pnet.tui.doubles import ScriptedEngine
+from pnet.tui.engine import EnvPointer
 from pnet.tui.screens.help import HelpScreen
 from pnet.tui.screens.pathcheck import render_verdict
 from pnet.tui.status import Status
@@ -178,3 +179,38 @@ def test_a_wrapped_verdict_line_stays_under_its_stage() -> None:
     assert stage_lines
     for line in stage_lines:
         assert line.startswith("   ") or line[:2].strip() in {"✔", "✘", "!", "·", "…", "→"}
+
+
+def lone_api() -> tuple[PnetApp, ScriptedEngine]:
+    from dataclasses import replace
+
+    ws = acme()
+    api = ws.service("api")
+    assert api is not None
+    ws = replace(ws, services=type(ws.services)([api]))
+    engine = script()
+    engine.env_pointers = {"api": [EnvPointer("DATABASE_URL", "postgresql://x@dpg-zz-a/x", None)]}
+    return PnetApp(ws, source=api, engine=engine, clock=clock, instance=True), engine
+
+
+async def test_one_service_is_not_services() -> None:
+    app, _ = lone_api()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "1 service " in text_of(app, "#titlebar") + " "
+        assert "1 services" not in text_of(app, "#titlebar")
+
+
+async def test_variables_that_point_nowhere_leave_the_mark_unknown() -> None:
+    app, _ = lone_api()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "api" in app.env_findings)
+        await pilot.pause()
+        assert app.status["api"] is Status.UNKNOWN
+        assert "points at a service pnet knows of" in text_of(app, "#instance-env")
+        app.check_env("api")
+        await until(pilot, lambda: "api" in app.env_findings)
+        await pilot.pause()
+        shown = [n.message for n in app._notifications]
+        assert any("none of them points at an address" in m for m in shown)
+        assert not any("0 addresses" in m for m in shown)

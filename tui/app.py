@@ -308,7 +308,7 @@ class PnetApp(App[int]):
             "  ",
             (ws.project or ws.name, "bold"),
             " ",
-            (f"· {ws.platform} · {len(ws.services)} services", "dim"),
+            (f"· {ws.platform} · {plural(len(ws.services), 'service')}", "dim"),
         )
         if ws.platform is Platform.RAILWAY and not compact:
             text.append(" · private names *.railway.internal", "dim")
@@ -553,6 +553,12 @@ class PnetApp(App[int]):
             return
         bad = [f for f in message.findings if f.severity != "info"]
         checked = len(self.env_live.get(message.service, {}))
+        if not checked and not bad:
+            self.notify(
+                "none of them points at an address pnet can check",
+                title=f"{message.service}'s variables",
+            )
+            return
         self.notify(
             f"{plural(checked, 'address', 'addresses')} checked, {plural(len(bad), 'finding')}",
             title=f"{message.service}'s variables",
@@ -629,7 +635,7 @@ class PnetApp(App[int]):
         """The worst of what the service's probes and its variables' checks found."""
         rows = self.results.get(name, {})
         probed = name in self.findings and bool(rows or self.findings[name])
-        env_checked = name in self.env_findings
+        env_checked = bool(self.env_findings.get(name) or self.env_live.get(name))
         if not (probed or env_checked):
             return Status.UNKNOWN
         status = worst((*self.findings.get(name, ()), *self.env_findings.get(name, ())))
@@ -926,9 +932,11 @@ class PnetApp(App[int]):
         for f in findings or ():
             if f.subject not in by_key or f.severity == "error":
                 by_key[f.subject] = f
+        listed = 0
         for p in self._env_for(src):
             if p.service is None and p.key not in by_key:
                 continue
+            listed += 1
             text.append(f"\n{p.key:<22}", "bold")
             text.append(f" → {p.service or '?':<12}", "cyan")
             found = by_key.get(p.key)
@@ -937,6 +945,8 @@ class PnetApp(App[int]):
                 text.append(f" {found.kind}", style)
             elif findings is not None:
                 text.append(" ok", "green")
+        if not listed:
+            text.append("\nnone of them points at a service pnet knows of", "dim")
         text.append("\nv re-checks them; the Env tab (4) has the values.", "dim")
         box.update(text)
 
