@@ -42,7 +42,7 @@ _HOSTNAME = (
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
 )
 _HOSTPORT = re.compile(
-    rf"^(?P<host>{_HOSTNAME}|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{{1,5}})(?P<path>/\S*)?$"
+    rf"^(?P<host>{_HOSTNAME}\.?|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{{1,5}})(?P<path>/\S*)?$"
 )
 _BARE_HOST = re.compile(rf"^{_HOSTNAME}\.?$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
@@ -415,6 +415,12 @@ def _build(
         host = text.lower().rstrip(".")
         host_key = bool(key and _HOST_KEY.match(key.upper()))
         known = _looks_internal(workspace, host)
+        if known and key and not host_key and not _URL_LIKE_KEY.search(key):
+            # A bare service name in a variable that holds no address (PGDATABASE=db,
+            # APP_NAME=api) is a name, not a target.
+            named, how = map_host(workspace, host, source=source)
+            if named is not None and how == "name":
+                return None
         if not known and not (host_key and ("." in host or "-" in host)):
             return None
         if not known and host_key and not (is_private_host(workspace, host)):
@@ -488,6 +494,19 @@ def _key_scheme(key: str) -> str | None:
         if upper.startswith(prefix):
             return scheme
     return None
+
+
+def credential_keys(key: str | None, what: str) -> list[str]:
+    """The variables a Redis client is given its password (or user) in, next to a host
+    variable: `CACHE_HOST` -> CACHE_PASSWORD, then REDIS_PASSWORD and REDISPASSWORD."""
+    out = []
+    stem = re.sub(r"_?(HOST|HOSTNAME|ADDR|ADDRESS)$", "", (key or "").upper())
+    if stem:
+        out.append(f"{stem}_{what}")
+    out += [f"REDIS_{what}", f"REDIS{what}"]
+    if what == "USER":
+        out.append("REDIS_USERNAME")
+    return list(dict.fromkeys(out))
 
 
 def resolve_references(value: str, workspace: Workspace, source: Service | None) -> str | None:
