@@ -28,6 +28,7 @@ from pnet.targets import (
     POSTGRES_SCHEMES,
     REDIS_SCHEMES,
     Target,
+    credential_keys,
     is_private_host,
 )
 
@@ -258,6 +259,8 @@ def _probe_plan(workspace: Workspace, source: Service | None, target: Target) ->
     ):
         return ["dns"]
     settled = _settled(workspace, source, target)
+    if "client-side-private-url" in settled:
+        return []
     if settled & {"cross-region", "cross-environment"}:
         return ["dns"]
     if settled & {"reserved-port", "wrong-port", "wrong-protocol"}:
@@ -330,19 +333,40 @@ def _skipped(kind: str, target: str, why: str, outcome: Outcome, key: str) -> Pr
 
 
 def _credentials(
-    target: Target, svc: Service | None = None
+    target: Target, svc: Service | None = None, source: Service | None = None
 ) -> tuple[str | None, str | None, str | None]:
     """(user, password, database) for the protocol handshakes: from the target's value, or for
-    the service itself (the sweep) from the model, as the platform's own clients would."""
+    the service itself (the sweep) from the model, as the platform's own clients would.
+
+    What the value lacks comes from the variables a client reads beside it: libpq's PGPASSWORD,
+    PGUSER and PGDATABASE for Postgres, and for a Redis host variable its password variable.
+    """
     if target.origin == "service" and svc is not None:
         return svc.user or target.user, svc.password, svc.database
-    try:
-        parts = urlsplit(target.raw.strip())
-    except ValueError:
-        return target.user, None, None
-    password = unquote(parts.password) if parts.password else None
-    database = parts.path.lstrip("/") or None
-    return target.user, password, database
+    password: str | None = None
+    database: str | None = None
+    if target.scheme is not None:
+        try:
+            parts = urlsplit(target.raw.strip())
+        except ValueError:
+            return target.user, None, None
+        password = unquote(parts.password) if parts.password else None
+        database = parts.path.lstrip("/") or None
+    user = target.user
+    if source is not None and password is None and svc is not None:
+        env = {v.key: v.value for v in source.env if v.value}
+        if svc.kind is Kind.POSTGRES and (
+            target.scheme is None or target.scheme in POSTGRES_SCHEMES
+        ):
+            password = env.get("PGPASSWORD")
+            user = user or env.get("PGUSER")
+            database = database or env.get("PGDATABASE")
+        elif svc.kind is Kind.KEYVALUE and target.scheme is None:
+            for key in credential_keys(target.key, "PASSWORD"):
+                password = password or env.get(key)
+            for key in credential_keys(target.key, "USER"):
+                user = user or env.get(key)
+    return user, password, database
 
 
 def plan(
@@ -416,9 +440,9 @@ def _jobs(
     if "http" in kinds:
         out.append(_http_job(subject, target, svc, accepted, options))
     if "redis" in kinds:
-        out.append(_redis_job(subject, target, svc, accepted, options))
+        out.append(_redis_job(subject, target, svc, accepted, options, source))
     if "postgres" in kinds:
-        out.append(_postgres_job(subject, target, svc, accepted, options))
+        out.append(_postgres_job(subject, target, svc, accepted, options, source))
     return out
 
 
@@ -601,9 +625,10 @@ def _redis_job(
     svc: Service | None,
     accepted: Accepted,
     options: Options,
+    source: Service | None = None,
 ) -> Job:
     key = f"{subject}|redis"
-    user, password, _ = _credentials(target, svc)
+    user, password, _ = _credentials(target, svc, source)
     if target.origin == "service" and password and not target.user:
         user = None
     shown = target.hostport
@@ -633,9 +658,10 @@ def _postgres_job(
     svc: Service | None,
     accepted: Accepted,
     options: Options,
+    source: Service | None = None,
 ) -> Job:
     key = f"{subject}|postgres"
-    user, password, database = _credentials(target, svc)
+    user, password, database = _credentials(target, svc, source)
     user = user or (svc.user if svc else None) or "postgres"
     database = database or (svc.database if svc else None) or user
     sslmode = (parse_qs(target.query).get("sslmode") or ["prefer"])[0]
