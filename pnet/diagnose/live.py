@@ -22,7 +22,7 @@ from pnet.diagnose.common import (
 from pnet.diagnose.finding import Finding
 from pnet.model import Kind, Network, Platform, Service
 from pnet.probes.result import Outcome, ProbeResult
-from pnet.targets import Target
+from pnet.targets import Target, credential_keys
 
 # Findings that name the cause: a failed probe after one of them is its symptom, not news.
 CAUSES = frozenset(
@@ -90,7 +90,7 @@ def target_findings(
 ) -> list[Finding]:
     """The final findings of one target: the static ones, confirmed, dropped or refined."""
     out = list(found)
-    if not results:
+    if not results or _has(out, {"client-side-private-url"}):
         return out
     src = ctx.source_for(t)
     svc = ctx.service(t.service)
@@ -665,6 +665,8 @@ def _handshake(
 
 
 def _auth_required(ctx: Context, t: Target, svc: Service, r: ProbeResult, ev: str) -> Finding:
+    if t.scheme is None and t.origin == "env":
+        return _auth_beside(ctx, t, svc, r, ev)
     host = f"[{t.host}]" if ":" in t.host else t.host
     port = f":{t.port}" if t.port else ""
     if r.kind == "redis":
@@ -699,4 +701,36 @@ def _auth_required(ctx: Context, t: Target, svc: Service, r: ProbeResult, ev: st
         fix,
         service=svc.name,
         evidence=[ev, why, K.RENDER_KEY_VALUE if r.kind == "redis" and ctx.render else ""],
+    )
+
+
+def _auth_beside(ctx: Context, t: Target, svc: Service, r: ProbeResult, ev: str) -> Finding:
+    """A host variable (`PGHOST`, `REDIS_HOST`): the credentials live in other variables."""
+    src = ctx.source_for(t)
+    keys = ["PGPASSWORD"] if r.kind == "postgres" else credential_keys(t.key, "PASSWORD")
+    given = next((k for k in keys if src is not None and src.env_var(k) is not None), None)
+    name = given or keys[0]
+    fix = [f"set {name} to {svc.name}'s password, for the client that reads {t.key}"]
+    if ctx.render and r.kind == "postgres":
+        fix.append(f"in render.yaml: fromDatabase: {{name: {svc.name}, property: password}}")
+    elif ctx.render:
+        fix.append(
+            f"or give the client the URL: fromService: {{name: {svc.name}, type: keyvalue, "
+            "property: connectionString}"
+        )
+    else:
+        var = "PGPASSWORD" if r.kind == "postgres" else "REDISPASSWORD"
+        fix.append(f"or the reference variable: {name}=${{{{{svc.name}.{var}}}}}")
+    message = (
+        f"{svc.name} rejected the password in {given}"
+        if given
+        else f"{svc.name} asks for a password, and no variable beside {t.key} gives one"
+    )
+    return finding(
+        "auth-required",
+        t.subject,
+        message,
+        fix,
+        service=svc.name,
+        evidence=[ev, f"looked for: {', '.join(keys)}"],
     )
