@@ -6,11 +6,13 @@ alone proves, live rules (`live`) confirm, drop or refine them from what the pro
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pnet.diagnose import live, static
-from pnet.diagnose.common import Context
+from pnet.diagnose.common import Context, mask
 from pnet.diagnose.finding import Finding, Severity
 from pnet.diagnose.kinds import KINDS, KindInfo
 from pnet.model import Service, Workspace
@@ -75,7 +77,7 @@ def _diagnose(
     for target in targets:
         found = static.target_findings(ctx, target)
         found = live.target_findings(ctx, target, results.get(target.subject, ()), found)
-        add(found)
+        add([_in_list(ctx, target, f) for f in found])
         if target.service and target.service not in mapped:
             mapped.append(target.service)
     sources: list[Service] = [source] if source is not None else []
@@ -106,6 +108,31 @@ def _diagnose(
     if inside:
         add(live.own_findings(ctx, own))
     return out
+
+
+_ITEM = re.compile(r"^(?P<subject>.+)\[(?P<index>\d+)\]$")
+
+
+def _in_list(ctx: Context, target: Target, f: Finding) -> Finding:
+    """A fix for one address of a comma-separated list, given as the whole list rewritten."""
+    m = _ITEM.match(target.subject)
+    src = ctx.source_for(target)
+    var = src.env_var(target.key) if src is not None and target.key else None
+    if m is None or var is None or not var.value or "${{" in var.value:
+        return f
+    parts = [p.strip() for p in var.value.split(",") if p.strip()]
+    index = int(m["index"])
+    if index >= len(parts):
+        return f
+    lines = []
+    for line in f.fix.splitlines():
+        head = f"{target.key}="
+        if line.startswith(head) and " " not in line:
+            fixed = [*parts]
+            fixed[index] = line[len(head) :]
+            line = head + ",".join(fixed)
+        lines.append(line)
+    return dataclasses.replace(f, fix=mask("\n".join(lines)))
 
 
 def worst(findings: Sequence[Finding]) -> Severity | None:
