@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 
@@ -38,6 +39,13 @@ from pnet.targets import (
 )
 
 _URL_KEY = re.compile(r"(URL|URI|ENDPOINT|DSN|ORIGIN|BASE)S?(_\d+)?$", re.IGNORECASE)
+# Variables that hold the address the public reaches a service at (links in emails, CORS and
+# redirect allow lists, webhooks registered with a third party), not an address to call.
+_PUBLIC_FACING_KEY = re.compile(
+    r"PUBLIC|EXTERNAL|FRONTEND|ORIGIN|CORS|CSRF|ALLOWED|CALLBACK|REDIRECT|WEBHOOK|SITE_URL"
+    r"|CANONICAL|DOMAIN|TRUSTED",
+    re.IGNORECASE,
+)
 _NODE_RUNTIMES = frozenset({"node", "bun", "deno"})
 _FAMILY_PARAM = re.compile(r"(^|&)family=(0|6)(&|$)")
 ANYWHERE = frozenset({"0.0.0.0/0", "::/0", "0.0.0.0", "*"})
@@ -79,7 +87,7 @@ def target_findings(ctx: Context, t: Target) -> list[Finding]:
     svc = ctx.service(t.service)
     client = _client_side(ctx, t, src, svc)
     if client is not None:
-        out.append(client)
+        return [client]
     broken = _broken_reference(ctx, t, svc)
     if broken is not None:
         out.append(broken)
@@ -142,7 +150,10 @@ def _client_side(
     )
     fix: list[str] = []
     if svc is not None and svc.public_url and svc.type.has_public_url:
-        fix.append(f"{t.key}={svc.public_url.rstrip('/')}{t.path if t.path != '/' else ''}")
+        public = svc.public_url.rstrip("/")
+        if t.scheme in ("ws", "wss"):
+            public = "wss://" + public.split("://", 1)[-1]
+        fix.append(f"{t.key}={public}{t.path if t.path != '/' else ''}")
         fix.append("keep the internal address in a server-only variable for server-side calls")
     else:
         target = svc.name if svc else t.host
@@ -234,6 +245,17 @@ def _broken_reference(ctx: Context, t: Target, svc: Service | None) -> Finding |
             f"{t.reference} names no service of {ctx.workspace.name}: it resolves to nothing",
             fix or ["name a service of this project and environment in the reference"],
             evidence=[t.note, K.RAILWAY_VARIABLES] if t.note else [K.RAILWAY_VARIABLES],
+        )
+    src = ctx.source_for(t)
+    if src is not None and not same_network(src, svc):
+        cross = _cross_environment(ctx, t, src, svc)
+        return dataclasses.replace(
+            cross,
+            evidence=(
+                f"{t.reference} names {svc.name} of {svc.environment}: a reference resolves "
+                f"within {src.name}'s own environment, where there is no {svc.name}",
+                *cross.evidence,
+            ),
         )
     if var == "PORT":
         port = svc.default_port
@@ -481,8 +503,12 @@ def _cross_environment(ctx: Context, t: Target, src: Service, svc: Service) -> F
 def _public(ctx: Context, t: Target, src: Service | None, svc: Service) -> list[Finding]:
     """A public URL of a service: right from outside, wrong from the same private network."""
     if src is None or not reachable(ctx.workspace, src, svc):
+        if src is not None and not same_network(src, svc) and _closed_to_outside(ctx, svc):
+            return [_closed_external(ctx, t, src, svc)]
         return []
     if (t.key and is_browser_key(t.key)) or src.kind is Kind.STATIC:
+        return []
+    if svc is src or svc.name == src.name or (t.key and _PUBLIC_FACING_KEY.search(t.key)):
         return []
     if not (svc.type.receives and svc.type.has_internal_address) or not src.type.sends:
         return []
@@ -505,6 +531,35 @@ def _public(ctx: Context, t: Target, src: Service | None, svc: Service) -> list[
             evidence=ev,
         )
     ]
+
+
+def _closed_to_outside(ctx: Context, svc: Service) -> bool:
+    """A Render datastore whose IP allow list is empty: its external URL admits no one."""
+    allow = svc.ip_allow_list
+    return ctx.render and svc.kind.is_datastore and allow is not None and not allow
+
+
+def _closed_external(ctx: Context, t: Target, src: Service, svc: Service) -> Finding:
+    """The external URL of a datastore of another region, whose allow list admits no one."""
+    fix = _allow_list_lines(src, svc)
+    fix.append(
+        f"or create {svc.name} again in {src.region} and use its internal URL (a service's "
+        f"region cannot be changed), or move {src.name} to {svc.region}"
+    )
+    return finding(
+        "cross-region",
+        t.subject,
+        f"{svc.name} is in {svc.region}, {src.name} in {src.region}, and {svc.name}'s external "
+        "URL admits no one: its IP allow list is empty",
+        fix,
+        service=svc.name,
+        evidence=[
+            f"{t.host} is {svc.name}'s external address",
+            f"{svc.name}'s IP allow list is empty: internal connections only",
+            "a caller outside the allow list gets: Client IP address is not in the allowlist",
+            K.RENDER_KEY_VALUE if svc.kind is Kind.KEYVALUE else K.RENDER_POSTGRES,
+        ],
+    )
 
 
 def _speaks(svc: Service) -> str | None:
