@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
 from textual.pilot import Pilot
@@ -12,13 +13,14 @@ from pnet.diagnose.finding import Finding, Severity
 from pnet.pathcheck import verdict
 from pnet.probes.result import Outcome, ProbeResult
 from pnet.targets import parse_target
-from pnet.tui.app import PnetApp, probe_detail
+from pnet.tui.app import PnetApp, ProbeLanded, probe_detail
 from pnet.tui.doubles import ScriptedEngine
 from pnet.tui.engine import EnvPointer
 from pnet.tui.screens.help import HelpScreen
 from pnet.tui.screens.pathcheck import render_verdict
 from pnet.tui.status import Status
 from pnet.tui.widgets.findings_view import FindingsView
+from pnet.tui.widgets.service_tree import ServiceTree
 from tests.test_tui_support import acme, clock, r, script
 
 
@@ -214,3 +216,58 @@ async def test_variables_that_point_nowhere_leave_the_mark_unknown() -> None:
         shown = [n.message for n in app._notifications]
         assert any("none of them points at an address" in m for m in shown)
         assert not any("0 addresses" in m for m in shown)
+
+
+async def test_probe_detail_follows_the_service_and_the_latest_result() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        app.select_service("api")
+        await pilot.press("2")
+        await pilot.press("p")
+        await until(pilot, lambda: "api" in app.findings)
+        await pilot.pause()
+        assert "api-x7f2" in text_of(app, "#probe-detail")
+        app.select_service("auth")
+        await pilot.pause()
+        assert text_of(app, "#probe-detail").strip() == ""
+        app.select_service("api")
+        await pilot.pause()
+        newer = r("dns", "api-x7f2", Outcome.OK, 42.0, "2 addresses", addresses=["10.0.0.11"])
+        app.post_message(ProbeLanded("api", newer))
+        await pilot.pause()
+        assert "42.0 ms" in text_of(app, "#probe-detail")
+
+
+async def test_export_counts_only_what_was_probed(tmp_path: Path) -> None:
+    app = PnetApp(acme(), engine=script(), clock=clock, export_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        app.select_service("billing")
+        await pilot.press("p")
+        await until(pilot, lambda: "billing" in app.findings)
+        app.select_service("auth")
+        await pilot.pause()
+        await pilot.press("e")
+        await until(pilot, lambda: app.last_export is not None)
+        assert app.last_export is not None
+        md = app.last_export[0].read_text()
+        assert "probed: 1\n" in md
+        assert "**1 error, 0 warnings**" in md
+
+
+async def test_a_filtered_group_says_how_many_of_its_services_show() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        await pilot.press("slash", *"pserv")
+        await pilot.pause()
+        tree = app.query_one(ServiceTree)
+        labels = [str(n.label) for n in tree.root.children]
+        oregon = next(label for label in labels if label.startswith("oregon"))
+        shown = sum(1 for s in tree.visible_services if s.region == "oregon")
+        assert f"({shown} of 19)" in oregon
+        await pilot.press("escape")
+        await pilot.pause()
+        labels = [str(n.label) for n in tree.root.children]
+        assert any(label == "oregon (19)" for label in labels)

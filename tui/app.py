@@ -383,6 +383,7 @@ class PnetApp(App[int]):
         table.restore(self.results.get(service.name, {}), self.history.get(service.name, {}))
         table.sort_by_kind()
         self._probe_summary()
+        self._probe_detail()
         self._show_findings()
         self._show_env()
 
@@ -603,6 +604,7 @@ class PnetApp(App[int]):
             table.history[key] = hist[key]
             table._put(message.result)
             self._probe_summary()
+            self._probe_detail()
 
     @on(ProbeFinished)
     def _finished(self, message: ProbeFinished) -> None:
@@ -617,6 +619,7 @@ class PnetApp(App[int]):
             if stale:
                 table.restore(rows, self.history.get(name, {}))
             table.sort_by_kind()
+            self._probe_detail()
         self.findings[name] = message.findings
         self.reports[name] = message.report
         self.probed_at[name] = self.clock()
@@ -650,9 +653,15 @@ class PnetApp(App[int]):
 
     @on(DataTable.RowHighlighted, "#probe-table")
     def _probe_row(self, event: DataTable.RowHighlighted) -> None:
+        self._probe_detail()
+
+    def _probe_detail(self) -> None:
+        """The highlighted probe in full: the latest result of that row, or nothing."""
         table = self.query_one(ProbeTable)
-        key = event.row_key.value
-        result = table.results.get(key) if key is not None else None
+        result = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            result = table.results.get(key) if key is not None else None
         self.query_one("#probe-detail", Static).update(probe_detail(result))
 
     # ---- watch ---------------------------------------------------------------------------

@@ -31,6 +31,14 @@ class ServiceState:
     env_findings: Sequence[Finding] = ()
 
 
+def _probed(states: Sequence[ServiceState]) -> int:
+    return sum(1 for s in states if s.status not in (Status.UNKNOWN, Status.RUNNING))
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -48,13 +56,13 @@ def markdown(
         "",
         f"- generated: {when.isoformat(timespec='seconds')}",
         f"- probed from: {source.name if source else 'this machine'}",
-        f"- services: {len(workspace.services)}, probed: {len(states)}",
+        f"- services: {len(workspace.services)}, probed: {_probed(states)}",
         "",
     ]
     every = [f for s in states for f in (*s.findings, *s.env_findings)]
     errors = sum(1 for f in every if f.severity == Severity.ERROR)
     warnings = sum(1 for f in every if f.severity == Severity.WARNING)
-    out += [f"**{errors} errors, {warnings} warnings**", ""]
+    out += [f"**{_count(errors, 'error')}, {_count(warnings, 'warning')}**", ""]
     if path_lines:
         out += ["## Path check", "", "```", *path_lines, "```", ""]
     for st in states:

@@ -87,12 +87,16 @@ class ServiceTree(Tree[Service | None]):
             if not shown:
                 continue
             label = Text(group, style="bold")
+            count = str(len(services))
+            if len(shown) != len(services):
+                count = f"{len(shown)} of {count}"
             if self.compact:
-                label.append(f" ({len(services)})", style="dim")
+                label.append(f" ({count})", style="dim")
             elif group == "global":
                 label.append(" · no region, not on a private network", style="dim")
             else:
-                label.append(f" · {group_word}, {len(services)} services", style="dim")
+                noun = "service" if len(services) == 1 else "services"
+                label.append(f" · {group_word}, {count} {noun}", style="dim")
             branch = self.root.add(label, data=None, expand=True)
             for svc in shown:
                 node = branch.add_leaf(self.label_for(svc), data=svc)
