@@ -646,3 +646,38 @@ def test_exit_codes_of_usage(files, args, rc):
     assert code == rc, (out, err)
     if rc == 2:
         assert out == "" and err.count("\n") == 1
+
+
+RAILWAY_PUBLIC_TEMPLATE = """
+platform: railway
+project: p
+environments:
+  production: {network: dual-stack}
+services:
+  - name: api
+    type: web
+    environment: production
+    ports: [8080]
+    env:
+      PORT: "8080"
+      DATABASE_URL: ${{Postgres.DATABASE_PUBLIC_URL}}
+      DB2: postgresql://postgres:pw@shuttle.proxy.rlwy.net:15140/railway
+      SENTINEL: redis.railway.internal:26379
+  - {name: Postgres, type: postgres, environment: production, password: pw}
+  - {name: redis, type: keyvalue, environment: production}
+"""
+
+
+def test_a_reference_to_a_database_templates_public_url_is_wrong_url_and_its_fix_works():
+    ws = loads(RAILWAY_PUBLIC_TEMPLATE)
+    found = {f.subject: f for f in _offline(ws, "api").findings}
+    f = found["DATABASE_URL"]
+    assert f.kind == "wrong-url" and f.fix.splitlines() == [
+        "DATABASE_URL=${{Postgres.DATABASE_URL}}"
+    ]
+    fixed = loads(RAILWAY_PUBLIC_TEMPLATE.replace("DATABASE_PUBLIC_URL", "DATABASE_URL"))
+    assert _offline(fixed, "api").findings_for("DATABASE_URL") == []
+    # The database the URL names is kept when the model does not know it.
+    assert found["DB2"].fix.splitlines()[0].endswith("@postgres.railway.internal:5432/railway")
+    # A datastore's reference variable needs no PORT of its own.
+    assert "PORT" not in found["SENTINEL"].fix

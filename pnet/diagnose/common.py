@@ -290,6 +290,9 @@ def right_url(
             url = url.replace("redis://", "redis://default:PASSWORD@", 1)
         if url and target is not None and target.user and svc.kind is Kind.POSTGRES:
             url = url.replace(f"//{svc.user or 'USER'}:", f"//{target.user}:")
+        db = target.path if target is not None else ""
+        if url and svc.kind is Kind.POSTGRES and not svc.database and db not in ("", "/"):
+            url = url.replace("/DATABASE", db, 1)
         return url
     scheme = scheme_for(svc) or "http"
     if target is not None and target.scheme in ("ws", "wss"):

@@ -257,6 +257,8 @@ def _broken_reference(ctx: Context, t: Target, svc: Service | None) -> Finding |
                 *cross.evidence,
             ),
         )
+    if var in _PUBLIC_TEMPLATE_VARS and svc.kind.is_datastore and src is not None:
+        return _public_reference(ctx, t, src, svc, var)
     if var == "PORT":
         port = svc.default_port
         fix = [
@@ -287,6 +289,29 @@ def _broken_reference(ctx: Context, t: Target, svc: Service | None) -> Finding |
         [f"set {var} on {svc.name}, or reference one it has"],
         service=svc.name,
         evidence=[t.note, K.RAILWAY_VARIABLES] if t.note else [K.RAILWAY_VARIABLES],
+    )
+
+
+# A Railway database template's public URL: defined once its TCP proxy is on, billed as egress.
+_PUBLIC_TEMPLATE_VARS = frozenset({"DATABASE_PUBLIC_URL", "REDIS_PUBLIC_URL"})
+
+
+def _public_reference(ctx: Context, t: Target, src: Service, svc: Service, var: str) -> Finding:
+    """`${{Postgres.DATABASE_PUBLIC_URL}}` from the database's own environment."""
+    private = "DATABASE_URL" if var == "DATABASE_PUBLIC_URL" else "REDIS_URL"
+    return finding(
+        "wrong-url",
+        t.subject,
+        f"{t.reference} is {svc.name}'s public URL (its TCP proxy), and {src.name} shares "
+        f"{svc.name}'s private network",
+        [f"{t.key}=${{{{{svc.name}.{private}}}}}"],
+        service=svc.name,
+        evidence=[
+            f"{var} goes through the TCP proxy (*.proxy.rlwy.net): public traffic, billed as "
+            "egress, and it is only defined while public networking is on",
+            f"{src.name} and {svc.name} are both in {svc.environment}",
+            K.RAILWAY_VARIABLES,
+        ],
     )
 
 
@@ -712,7 +737,7 @@ def _port(ctx: Context, t: Target, svc: Service, *, tls_fixed: bool) -> Finding 
         fix.append(f"or: {railway_reference(svc, scheme=t.scheme or 'http', path=_p(t))}")
         fix.append(
             f"(and {svc.name}.PORT={right} set on {svc.name})"
-            if svc.env_var("PORT") is None
+            if svc.env_var("PORT") is None and not svc.kind.is_datastore
             else ""
         )
     return finding(
