@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from pnet.diagnose.finding import Finding, Severity
 from pnet.pathcheck import verdict
@@ -271,3 +271,30 @@ async def test_a_filtered_group_says_how_many_of_its_services_show() -> None:
         await pilot.pause()
         labels = [str(n.label) for n in tree.root.children]
         assert any(label == "oregon (19)" for label in labels)
+
+
+async def test_at_100_columns_the_tabs_keep_most_of_the_width() -> None:
+    app = app_for()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        await pilot.pause()
+        assert app.query_one("#tabs").size.width >= 60
+    app = app_for()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        await pilot.pause()
+        assert not app.query_one(ServiceTree).compact
+
+
+async def test_a_variable_that_is_no_address_is_not_called_unprobed() -> None:
+    app = app_for(engine_with_env())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        app.select_service("api")
+        await pilot.press("v")
+        await until(pilot, lambda: "api" in app.env_findings)
+        await pilot.pause()
+        table = app.query_one("#env-table", DataTable)
+        assert str(table.get_cell("PORT", "live")) == ""
+        assert str(table.get_cell("SESSION_SECRET", "live")) == ""
+        assert "refused" in str(table.get_cell("SEARCH_URL", "live"))

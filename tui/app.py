@@ -40,7 +40,7 @@ from pnet.tui.widgets.service_tree import ServiceTree
 if TYPE_CHECKING:
     from pnet.engine import Options
 
-NARROW = 100
+NARROW = 112
 TINY = 70
 COLLAPSE = 60
 SWEEP_CONCURRENCY = 4

@@ -60,15 +60,19 @@ class EnvTable(DataTable[Text | str]):
                 finding = Text("ok", style="green")
             else:
                 finding = Text("")
-            self.add_row(
-                p.key, target, finding, self._live(live, p.key, live_done), value, key=p.key
-            )
+            address = p.service is not None or bool(findings)
+            cell = self._live(live, p.key, live_done, address)
+            self.add_row(p.key, target, finding, cell, value, key=p.key)
 
     @staticmethod
-    def _live(live: Mapping[str, Sequence[ProbeResult]] | None, key: str, done: bool) -> Text:
+    def _live(
+        live: Mapping[str, Sequence[ProbeResult]] | None, key: str, done: bool, address: bool
+    ) -> Text:
         if live is None:
             return Text("")
         results = live.get(key)
+        if not results and done and not address:
+            return Text("")
         if not results:
             return Text("not probed" if done else "…", style="dim")
         bad = [r for r in results if not r.ok]
