@@ -282,8 +282,9 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
 
         options = engine.Options(nameserver=default_ns, nameserver_for=ns_for).scaled(scale)
         listeners = _listeners()
-        total = len(engine.plan(workspace, source, targets, options))
-        progress = _Progress(err, total, bool(getattr(err, "isatty", lambda: False)()))
+        tty = bool(getattr(err, "isatty", lambda: False)())
+        total = len(engine.plan(workspace, source, targets, options)) if tty else 0
+        progress = _Progress(err, total, tty)
         import asyncio
 
         try:
