@@ -681,3 +681,37 @@ def test_a_reference_to_a_database_templates_public_url_is_wrong_url_and_its_fix
     assert found["DB2"].fix.splitlines()[0].endswith("@postgres.railway.internal:5432/railway")
     # A datastore's reference variable needs no PORT of its own.
     assert "PORT" not in found["SENTINEL"].fix
+
+
+SERVES_TLS = """
+platform: render
+workspace: tls
+services:
+  - name: app
+    type: web
+    region: ohio
+    host: app-t1t2
+    ports: [14000]
+    env:
+      VAULT_URL: https://vault-v1v2:18200
+      CACHE_URL: rediss://default:Tl5pass@red-t1t2t3t4t5t6t7t8t9t0:16380
+  - {name: vault, type: pserv, region: ohio, host: vault-v1v2, ports: [18200], lab: {tls: true}}
+  - name: cache
+    type: keyvalue
+    region: ohio
+    host: red-t1t2t3t4t5t6t7t8t9t0
+    ports: [16380]
+    password: Tl5pass
+    ip_allow_list: []
+    lab: {tls: true, auth: Tl5pass}
+"""
+
+
+def test_tls_to_an_internal_address_is_judged_by_the_handshake_not_by_the_lab_block():
+    ws = loads(SERVES_TLS)
+    assert _found(_offline(ws, "app")) == {
+        ("tls-on-private", "VAULT_URL"),
+        ("tls-on-private", "CACHE_URL"),
+    }
+    with LabThread(ws) as lab:
+        assert _found(_live(ws, lab, "app")) == set()

@@ -622,6 +622,9 @@ def _handshake(
     ctx: Context, t: Target, svc: Service | None, r: ProbeResult, out: list[Finding]
 ) -> list[Finding]:
     ev = f"{r.kind}: {r.detail or f'{r.target}: {r.outcome}'}"
+    if r.ok and t.is_tls:
+        # The service serves TLS itself on its internal address: the handshake proves it.
+        return [f for f in out if f.kind != "tls-on-private"]
     if r.ok or svc is None:
         return out
     if r.outcome is Outcome.AUTH_REQUIRED:

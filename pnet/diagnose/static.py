@@ -656,8 +656,6 @@ def wrong_protocol(
 def _tls_on_private(ctx: Context, t: Target, svc: Service) -> Finding | None:
     if not t.is_tls or t.how not in INTERNAL_HOWS:
         return None
-    if svc.lab is not None and svc.lab.tls:
-        return None
     plain = {"https": "http", "wss": "ws", "rediss": "redis", "valkeys": "redis", "amqps": "amqp"}
     scheme = plain.get(t.scheme or "", "http")
     port = t.port
