@@ -280,7 +280,8 @@ def _map_railway(
             else None
         )
         if kind is not None:
-            pool = ix.by_kind.get(kind, [])
+            # A datastore whose proxy domain the model knows is not behind another one.
+            pool = [s for s in ix.by_kind.get(kind, []) if not s.public_url]
             if source is not None:
                 pool = [s for s in pool if s.location == source.location] or pool
             if len(pool) == 1:

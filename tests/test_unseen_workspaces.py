@@ -715,3 +715,25 @@ def test_tls_to_an_internal_address_is_judged_by_the_handshake_not_by_the_lab_bl
     }
     with LabThread(ws) as lab:
         assert _found(_live(ws, lab, "app")) == set()
+
+
+def test_a_tcp_proxy_of_another_project_is_not_taken_for_the_one_postgres_of_this_one():
+    text = """
+platform: railway
+project: p
+environments: {production: {network: dual-stack}}
+services:
+  - name: api
+    type: web
+    environment: production
+    ports: [8080]
+    env:
+      LEGACY_DB: postgresql://u:pw@roundhouse.proxy.rlwy.net:11105/legacy
+      OWN_DB: postgresql://postgres:pw@shuttle.proxy.rlwy.net:15140/railway
+  - name: Postgres
+    type: postgres
+    environment: production
+    public_url: postgresql://shuttle.proxy.rlwy.net:15140
+"""
+    ws = loads(text)
+    assert _found(_offline(ws, "api")) == {("wrong-url", "OWN_DB")}
