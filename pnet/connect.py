@@ -178,8 +178,11 @@ def _external_blocked(service: Service) -> bool:
     return service.ip_allow_list is not None and len(service.ip_allow_list) == 0
 
 
+ASSIGNED_AT_CREATION = " The hostname ({host}) is assigned at creation: see the dashboard."
+
+
 def _render_postgres(service: Service, reveal: bool) -> list[ConnectTab]:
-    host = service.host or "dpg-<id>-a"
+    host = service.host if service.host and service.host_known else "dpg-<id>-a"
     region = service.region or render.DEFAULT_REGION
     db = service.database or "DATABASE"
     user = service.user or "USER"
@@ -192,13 +195,10 @@ def _render_postgres(service: Service, reveal: bool) -> list[ConnectTab]:
         _password(service, reveal),
         _secret("Internal Database URL", f"postgresql://{user}:{pw}@{host}/{db}", reveal),
     ]
-    tabs = [
-        ConnectTab(
-            "Internal",
-            internal,
-            f"From services in {region}: the port may be omitted (5432). Plain or TLS both work.",
-        )
-    ]
+    note = f"From services in {region}: the port may be omitted (5432). Plain or TLS both work."
+    if host != service.host:
+        note += ASSIGNED_AT_CREATION.format(host=host)
+    tabs = [ConnectTab("Internal", internal, note)]
     ext_host = f"{host}.{region}-postgres.render.com"
     if _external_blocked(service):
         external = [
@@ -230,7 +230,7 @@ def internal_auth(service: Service) -> bool:
 
 
 def _render_keyvalue(service: Service, reveal: bool) -> list[ConnectTab]:
-    host = service.host or "red-<id>"
+    host = service.host if service.host and service.host_known else "red-<id>"
     region = service.region or render.DEFAULT_REGION
     pw = _pw(service)
     port = render.KEYVALUE_PORT
@@ -243,6 +243,8 @@ def _render_keyvalue(service: Service, reveal: bool) -> list[ConnectTab]:
     internal = [ConnectField("Hostname", host), ConnectField("Port", str(port)), url]
     if service.password is not None:
         internal.append(_password(service, reveal))
+    if host != service.host:
+        note += ASSIGNED_AT_CREATION.format(host=host)
     tabs = [ConnectTab("Internal", internal, f"From services in {region}. {note}")]
     ext_host = f"{region}-keyvalue.render.com"
     if _external_blocked(service):

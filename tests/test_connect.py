@@ -241,3 +241,19 @@ def test_no_secret_in_any_masked_tab(acme: Workspace, shop: Workspace) -> None:
             for tab in connect_tabs(ws, s):
                 text = " ".join([tab.note] + [f.value for f in tab.fields])
                 assert not any(x in text for x in secrets if x), (s.name, tab.name)
+
+
+def test_a_blueprint_database_hostname_is_not_its_name() -> None:
+    from pnet.sources import blueprint
+
+    ws = blueprint.load(
+        Path(__file__).resolve().parent.parent / "fixtures/blueprints/mistakes.yaml"
+    )
+    for name, host in (("main-db", "dpg-<id>-a"), ("cache", "red-<id>")):
+        svc = ws.service(name)
+        assert svc is not None and not svc.host_known
+        (internal, *_) = connect_tabs(ws, svc)
+        values = [f.value for f in internal.fields]
+        assert values[0] == host
+        assert not any(f"@{name}/" in v or f"//{name}:" in v for v in values)
+        assert internal.note is not None and "assigned at creation" in internal.note
