@@ -737,3 +737,15 @@ services:
 """
     ws = loads(text)
     assert _found(_offline(ws, "api")) == {("wrong-url", "OWN_DB")}
+
+
+def test_another_suffix_of_a_known_database_id_is_left_to_the_lookup():
+    ws = _with_env(
+        loads(RENDER_HEALTHY),
+        "gw",
+        "REPLICA_URL",
+        "postgresql://orbit@dpg-a1b2c3d4e5f6g7h8i9j0-b/orbit",
+    )
+    assert _offline(ws, "gw").findings_for("REPLICA_URL") == []
+    typo = _with_env(ws, "gw", "REPLICA_URL", "postgresql://orbit@dpg-a1b2c3d4e5f6g7h8i9j1-a/orbit")
+    assert [f.kind for f in _offline(typo, "gw").findings_for("REPLICA_URL")] == ["unknown-host"]

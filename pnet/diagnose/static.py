@@ -180,12 +180,26 @@ def _unmapped(ctx: Context, t: Target, src: Service | None) -> list[Finding]:
     """A host no service of the workspace has: a typo when it is close to a known one."""
     if not is_private_host(ctx.workspace, t.host):
         return []
+    if _another_instance_of_a_database(ctx, t.host):
+        return []
     close = closest_hosts(ctx, t.host, source=src)
     if not close:
         return []
     if close[0][0] > 2:
         return []
     return [unknown_host(ctx, t, close, static=True)]
+
+
+def _another_instance_of_a_database(ctx: Context, host: str) -> bool:
+    """`dpg-<id>-b` beside a known `dpg-<id>-a`: Render's id of one database with another
+    suffix (a replica), which only a lookup can tell apart from a typo."""
+    m = re.match(r"^(dpg-[a-z0-9]{20})-[a-z]+$", host.lower().rstrip("."))
+    if m is None:
+        return False
+    return any(
+        s.kind is Kind.POSTGRES and (s.host or "").lower().startswith(m[1] + "-")
+        for s in ctx.workspace.services
+    )
 
 
 def unknown_host(
