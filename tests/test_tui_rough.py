@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from pnet.diagnose.finding import Finding, Severity
+from pnet.engine import Options
 from pnet.pathcheck import verdict
 from pnet.probes.result import Outcome, ProbeResult
 from pnet.targets import parse_target
@@ -298,3 +299,20 @@ async def test_a_variable_that_is_no_address_is_not_called_unprobed() -> None:
         assert str(table.get_cell("PORT", "live")) == ""
         assert str(table.get_cell("SESSION_SECRET", "live")) == ""
         assert "refused" in str(table.get_cell("SEARCH_URL", "live"))
+
+
+def test_inside_a_render_instance_an_unknown_region_says_so() -> None:
+    from dataclasses import replace
+
+    from pnet.tui.engine import CoreEngine
+
+    ws = acme()
+    api = ws.service("api")
+    assert api is not None
+    here = replace(api, region=None, host="api", host_known=False)
+    engine = CoreEngine(Options(), listeners=list)
+    identity = dict(engine.instance(ws, here).identity)
+    assert identity["Region"].startswith("not known")
+    assert "Environment" not in identity
+    assert identity["Internal host"].startswith("api?")
+    assert dict(engine.instance(ws, api).identity)["Region"] == "oregon"

@@ -947,7 +947,7 @@ class PnetApp(App[int]):
                 continue
             listed += 1
             text.append(f"\n{p.key:<22}", "bold")
-            text.append(f" → {p.service or '?':<12}", "cyan")
+            text.append(f" → {p.service or 'no service':<12}", "cyan" if p.service else "dim")
             found = by_key.get(p.key)
             if found is not None:
                 style = "red" if found.severity == "error" else "yellow"

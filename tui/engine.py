@@ -197,11 +197,8 @@ class CoreEngine:
                 ("Service", service.name),
                 ("Platform", str(service.platform)),
                 ("Type", service.type.label),
-                (
-                    "Region" if service.region else "Environment",
-                    service.location or "-",
-                ),
-                ("Internal host", service.host or "none"),
+                _location_row(service),
+                ("Internal host", _host_shown(service)),
                 ("Ports", ", ".join(str(p) for p in service.ports[:8]) or "none"),
             ]
             port = service.env_var("PORT")
@@ -213,3 +210,21 @@ class CoreEngine:
                 diagnose(workspace, service, [], {}, listeners, local_addresses=local_addresses())
             )
         return InstanceView(tuple(identity), rows, findings)
+
+
+def _location_row(service: Service) -> tuple[str, str]:
+    if service.environment and not service.region:
+        return ("Environment", service.environment)
+    if service.region:
+        return ("Region", service.region)
+    if str(service.platform) == "render":
+        return ("Region", "not known (Render does not tell an instance; --blueprint does)")
+    return ("Environment", "not known")
+
+
+def _host_shown(service: Service) -> str:
+    if not service.host:
+        return "none"
+    if not service.host_known:
+        return f"{service.host}? (the slug's suffix is not in the environment)"
+    return service.host
