@@ -749,3 +749,12 @@ def test_another_suffix_of_a_known_database_id_is_left_to_the_lookup():
     assert _offline(ws, "gw").findings_for("REPLICA_URL") == []
     typo = _with_env(ws, "gw", "REPLICA_URL", "postgresql://orbit@dpg-a1b2c3d4e5f6g7h8i9j1-a/orbit")
     assert [f.kind for f in _offline(typo, "gw").findings_for("REPLICA_URL")] == ["unknown-host"]
+
+
+def test_the_external_url_of_a_closed_datastore_of_the_same_region_says_it_refuses_too():
+    ext = "postgresql://orbit:Qw3rty9xZ@dpg-a1b2c3d4e5f6g7h8i9j0-a.frankfurt-postgres.render.com/orbit"
+    ws = _with_env(loads(RENDER_HEALTHY), "gw", "EXT_DB_URL", ext)
+    [f] = _offline(ws, "gw").findings_for("EXT_DB_URL")
+    assert f.kind == "wrong-url"
+    assert any("refuses gw too" in e for e in f.evidence)
+    assert "Qw3rty9xZ" not in " ".join([f.message, f.fix, *f.evidence])

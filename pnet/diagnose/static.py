@@ -559,6 +559,10 @@ def _public(ctx: Context, t: Target, src: Service | None, svc: Service) -> list[
         "public traffic leaves the private network: slower, billed as egress, and subject "
         "to IP allow lists and TLS",
     ]
+    if _closed_to_outside(ctx, svc):
+        ev.append(
+            f"{svc.name}'s IP allow list is empty, so this external URL refuses {src.name} too"
+        )
     ev.append(K.RENDER_PRIVATE_NETWORK if ctx.render else K.RAILWAY_DOMAINS)
     return [
         finding(
