@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,9 @@ class Seq(list[Any]):
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_BYTES = 2 * 1024 * 1024
+"""A workspace description larger than this is refused: a Blueprint of this size already
+describes some 17,000 services, and loading much more takes minutes and gigabytes."""
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -98,8 +102,7 @@ def load_text(text: str, file: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        problem = " ".join((exc.problem or exc.context or "invalid YAML").split())
-        raise InputError(f"invalid YAML: {problem}", file, line) from None
+        raise InputError(f"invalid YAML: {_explain(exc, text, line)}", file, line) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
@@ -110,22 +113,59 @@ def load_text(text: str, file: str) -> Any:
         raise InputError(f"invalid YAML: {' '.join(str(exc).split())}", file) from None
 
 
+def _explain(exc: yaml.MarkedYAMLError, text: str, line: int | None) -> str:
+    """PyYAML's problem in words a person can act on."""
+    problem = " ".join((exc.problem or exc.context or "invalid YAML").split())
+    lines = text.splitlines()
+    here = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
+    indent = here[: len(here) - len(here.lstrip(" \t"))]
+    if "\t" in indent and "cannot start any token" in problem:
+        return "a tab indents this line; YAML indents with spaces only"
+    if (exc.context or "").startswith("expected a single document"):
+        return (
+            "a second YAML document starts here (`---`); a workspace description is one "
+            "document: remove this `---` and what follows it, or merge the two"
+        )
+    return problem
+
+
 def load_file(path: str | Path) -> Any:
     p = Path(path)
+    where = str(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        info = p.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError("is a folder, not a file", where)
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES:
+            raise InputError(_too_large(info.st_size), where)
+        with p.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise InputError("no such file", str(path)) from None
+        raise InputError("no such file", where) from None
     except IsADirectoryError:
-        raise InputError("is a folder, not a file", str(path)) from None
+        raise InputError("is a folder, not a file", where) from None
     except PermissionError:
-        raise InputError("permission denied", str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", str(path)) from None
+        raise InputError("permission denied", where) from None
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", str(path)) from None
-    return load_text(text, str(path))
+        raise InputError(f"cannot read: {exc.strerror or exc}", where) from None
+    if len(data) > MAX_BYTES:
+        raise InputError(
+            f"more than {_size(MAX_BYTES)}: too large for a workspace description",
+            where,
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError("not a UTF-8 text file", where, line) from None
+    return load_text(text.replace("\r\n", "\n").replace("\r", "\n"), where)
 
 
-def line_of(obj: Any, default: int | None = None) -> int | None:
-    return getattr(obj, "line", default)
+def _too_large(size: int) -> str:
+    return f"{_size(size)} is too large for a workspace description (at most {_size(MAX_BYTES)})"
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MiB"
+    return f"{size / 1024:.1f} KiB"
