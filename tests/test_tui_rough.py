@@ -316,3 +316,42 @@ def test_inside_a_render_instance_an_unknown_region_says_so() -> None:
     assert "Environment" not in identity
     assert identity["Internal host"].startswith("api?")
     assert dict(engine.instance(ws, api).identity)["Region"] == "oregon"
+
+
+def test_inside_an_instance_a_loopback_listener_is_a_finding() -> None:
+    from pnet.probes.listeners import Listener
+    from pnet.tui.engine import CoreEngine
+
+    ws = acme()
+    reports = ws.service("reports")
+    assert reports is not None
+
+    def listeners() -> list[Listener]:
+        return [Listener(4, "127.0.0.1", reports.ports[0], 41, "gunicorn", None)]
+
+    view = CoreEngine(Options(), listeners=listeners).instance(ws, reports)
+    assert [f.kind for f in view.findings] == ["loopback-bind"]
+
+
+async def test_the_instance_findings_mark_the_tree() -> None:
+    from pnet.tui.engine import InstanceView, ListenerRow
+
+    ws = acme()
+    engine = script()
+    bad = Finding(
+        "loopback-bind",
+        Severity.ERROR,
+        "service:reports",
+        "reports listens on localhost only (port 9000)",
+        "bind 0.0.0.0 on 9000",
+        "reports",
+    )
+    row = ListenerRow("ipv4", "127.0.0.1", 9000, 41, "gunicorn", "loopback")
+    engine.instance_view = InstanceView((("Service", "reports"),), (row,), (bad,))
+    app = PnetApp(ws, source=ws.service("reports"), engine=engine, clock=clock, instance=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.instance_view is not None)
+        await pilot.pause()
+        assert app.status.get("reports") is Status.ERROR
+        assert "1 listening socket" in text_of(app, "#instance-identity")
+        assert "1 listening sockets" not in text_of(app, "#instance-identity")

@@ -639,9 +639,12 @@ class PnetApp(App[int]):
         rows = self.results.get(name, {})
         probed = name in self.findings and bool(rows or self.findings[name])
         env_checked = bool(self.env_findings.get(name) or self.env_live.get(name))
-        if not (probed or env_checked):
+        own: tuple[Finding, ...] = ()
+        if self.instance_view is not None and self.source is not None and self.source.name == name:
+            own = self.instance_view.findings
+        if not (probed or env_checked or own):
             return Status.UNKNOWN
-        status = worst((*self.findings.get(name, ()), *self.env_findings.get(name, ())))
+        status = worst((*self.findings.get(name, ()), *self.env_findings.get(name, ()), *own))
         if status is Status.OK and any(not r.ok for r in rows.values()):
             status = Status.WARNING
         return status
@@ -968,7 +971,7 @@ class PnetApp(App[int]):
         for label, value in view.identity:
             ident.append(f"{label:<16}", "bold")
             ident.append(f"{value}\n")
-        ident.append(f"{len(view.listeners)} listening sockets", "dim")
+        ident.append(plural(len(view.listeners), "listening socket"), "dim")
         self.query_one("#instance-identity", Static).update(ident)
         table = self.query_one("#listeners", DataTable)
         table.clear()
@@ -985,3 +988,5 @@ class PnetApp(App[int]):
         self.query_one("#instance-findings", FindingsView).show(
             list(view.findings), "The listeners look right: bound on every address, on PORT."
         )
+        if self.source is not None and view.findings:
+            self._set_status(self.source.name, self._mark_of(self.source.name))

@@ -207,7 +207,15 @@ class CoreEngine:
         findings: tuple[Finding, ...] = ()
         if service is not None:
             findings = tuple(
-                diagnose(workspace, service, [], {}, listeners, local_addresses=local_addresses())
+                diagnose(
+                    workspace,
+                    service,
+                    [],
+                    {},
+                    listeners,
+                    local_addresses=local_addresses(),
+                    inside=True,
+                )
             )
         return InstanceView(tuple(identity), rows, findings)
 
