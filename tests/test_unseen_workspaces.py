@@ -73,6 +73,10 @@ services:
     host: admin-p9q8
     ports: [7000, 7001]
     health_path: /admin/
+    env:
+      GW_ADMIN: http://gw-k2m4:9001/metrics
+      GW_GRPC: gw-k2m4:9001
+      GW_INSTANCES: gw-k2m4-discovery:9001
   - name: orbit-db
     type: postgres
     region: frankfurt
