@@ -114,9 +114,11 @@ def test_render_instance_alone() -> None:
     assert me.region is None and me.plan is None
     assert me.discovery_host == "api-x7f2-discovery"
     keys = {v.key for v in me.env}
-    assert {"DATABASE_URL", "SEARCH_URL", "SESSION_SECRET", "GUNICORN_CMD_ARGS"} <= keys
+    assert {"DATABASE_URL", "SEARCH_URL", "SESSION_SECRET"} <= keys
     assert all(v.origin == "environment" for v in me.env)
     assert not keys & {"PORT", "RENDER", "IS_PULL_REQUEST", "HOME", "PATH", "HOSTNAME", "PWD"}
+    # Render's Python runtime sets GUNICORN_CMD_ARGS for the service's own bind, like PORT
+    assert "GUNICORN_CMD_ARGS" not in keys
     assert not any(k.startswith(("RENDER_", "KUBERNETES_", "LC_", "SSH_")) for k in keys)
     assert ws.services == (me,)
     assert any("region" in n for n in ws.notes)
@@ -186,7 +188,7 @@ def test_railway_instance() -> None:
     assert me.public_url == "https://api-production.up.railway.app"
     assert me.ports == (3000,)
     keys = {v.key for v in me.env}
-    assert keys == {"NODE_ENV", "DATABASE_URL", "REDIS_URL"}
+    assert keys == {"DATABASE_URL", "REDIS_URL"}  # NODE_ENV is the Node runtime's own
     assert any("roundhouse.proxy.rlwy.net:11105" in n for n in ws.notes)
 
 

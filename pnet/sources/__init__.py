@@ -69,7 +69,7 @@ def identify(workspace: Workspace, environ: Mapping[str, str]) -> Service | None
         return None
     sid = environ.get("RAILWAY_SERVICE_ID")
     name = environ.get("RAILWAY_SERVICE_NAME")
-    env_name = environ.get("RAILWAY_ENVIRONMENT_NAME")
+    env_name = environment.environment_name(environ)
     for svc in workspace.services:
         if env_name and svc.environment != env_name:
             continue

@@ -49,7 +49,19 @@ RENDER_TYPES = {
     "cron_job": Kind.CRON,
     "static_site": Kind.STATIC,
 }
-RENDER_OWN = frozenset({"RENDER", "IS_PULL_REQUEST", "PORT"})
+RENDER_OWN = frozenset(
+    {
+        "RENDER",
+        "IS_PULL_REQUEST",
+        "PORT",
+        # what Render's native runtimes set for the service itself (its own port and workers)
+        "GUNICORN_CMD_ARGS",
+        "FORWARDED_ALLOW_IPS",
+        "WEB_CONCURRENCY",
+        "PASSENGER_PORT",
+        "ROCKET_PORT",
+    }
+)
 SYSTEM_VARIABLES = frozenset(
     {
         "HOME",
@@ -97,15 +109,85 @@ SYSTEM_VARIABLES = frozenset(
         "FORCE_COLOR",
         "VIRTUAL_ENV",
         "VIRTUAL_ENV_PROMPT",
-        "PYTHONPATH",
-        "PYTHONUNBUFFERED",
-        "PYTHONDONTWRITEBYTECODE",
         "GPG_KEY",
-        "PYTHON_SHA256",
         "PIP_NO_CACHE_DIR",
+        "MALLOC_ARENA_MAX",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        # language toolchains and build images (Render's native runtimes, Nixpacks, Railpack,
+        # the official Docker images)
+        "GOPATH",
+        "GOROOT",
+        "GOFLAGS",
+        "GOCACHE",
+        "GOMODCACHE",
+        "GO111MODULE",
+        "GOPROXY",
+        "GOPRIVATE",
+        "GOSUMDB",
+        "GONOSUMDB",
+        "GOTOOLCHAIN",
+        "GOMAXPROCS",
+        "GOMEMLIMIT",
+        "GO_VERSION",
+        "CGO_ENABLED",
+        "GEM_HOME",
+        "GEM_PATH",
+        "RUBYOPT",
+        "RUBYLIB",
+        "RUBY_VERSION",
+        "RUBY_YJIT_ENABLE",
+        "RUST_VERSION",
+        "MIX_ENV",
+        "MIX_HOME",
+        "HEX_HOME",
+        "ELIXIR_VERSION",
+        "ERLANG_VERSION",
+        "JAVA_HOME",
+        "JAVA_OPTS",
+        "JAVA_TOOL_OPTIONS",
+        "JAVA_VERSION",
+        "JDK_JAVA_OPTIONS",
+        "GOSU_VERSION",
+        "PG_MAJOR",
+        "PG_VERSION",
+        "PGDATA",
+        "NGINX_VERSION",
+        "NJS_VERSION",
+        "PKG_RELEASE",
     }
 )
-SYSTEM_PREFIXES = ("LC_", "SSH_", "XDG_", "KUBERNETES_", "DBUS_", "TEXTUAL_", "PNET_")
+SYSTEM_PREFIXES = (
+    "LC_",
+    "SSH_",
+    "XDG_",
+    "KUBERNETES_",
+    "DBUS_",
+    "TEXTUAL_",
+    "PNET_",
+    # the interpreters' and package managers' own namespaces
+    "PYTHON",
+    "PIP_",
+    "PIPENV_",
+    "POETRY_",
+    "UV_",
+    "NODE_",
+    "NPM_CONFIG_",
+    "YARN_",
+    "PNPM_",
+    "COREPACK_",
+    "BUN_",
+    "BUNDLE_",
+    "CARGO_",
+    "RUSTUP_",
+    "ERL_",
+    "MAVEN_",
+    "GRADLE_",
+    "NIXPACKS_",
+    "NIX_",
+    "RAILPACK_",
+    "MISE_",
+)
 
 
 def is_system_variable(key: str) -> bool:
@@ -411,6 +493,12 @@ def _plausible(target: Service, host: str) -> bool:
 
 # ---- Railway ------------------------------------------------------------------------------
 
+
+def environment_name(environ: Mapping[str, str]) -> str | None:
+    """The Railway environment's name; older deployments have only `RAILWAY_ENVIRONMENT`."""
+    return _value(environ, "RAILWAY_ENVIRONMENT_NAME") or _value(environ, "RAILWAY_ENVIRONMENT")
+
+
 RAILWAY_OWN = frozenset({"PORT"})
 
 
@@ -421,7 +509,7 @@ def _railway(environ: Mapping[str, str]) -> tuple[Workspace, Service]:
         name = host.split(".", 1)[0] if host else "this-service"
     if host is None:
         host = railway.default_host(name)
-    environment = _value(environ, "RAILWAY_ENVIRONMENT_NAME") or "production"
+    environment = environment_name(environ) or "production"
     project = _value(environ, "RAILWAY_PROJECT_NAME")
     public_domain = _value(environ, "RAILWAY_PUBLIC_DOMAIN") or _value(
         environ, "RAILWAY_STATIC_URL"
@@ -466,4 +554,11 @@ def _railway(environ: Mapping[str, str]) -> tuple[Workspace, Service]:
     return workspace, me
 
 
-__all__ = ["NOT_INSIDE", "detect", "find_blueprint", "from_environ", "is_system_variable"]
+__all__ = [
+    "NOT_INSIDE",
+    "detect",
+    "environment_name",
+    "find_blueprint",
+    "from_environ",
+    "is_system_variable",
+]
