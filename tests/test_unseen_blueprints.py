@@ -180,3 +180,51 @@ def test_a_database_previews_block_must_be_a_mapping() -> None:
     assert str(info.value) == (
         "render.yaml:3: 'previews' of database 'db' must be a mapping, not the text 'free'"
     )
+
+
+def test_a_web_service_and_a_database_may_share_a_name() -> None:
+    # Render's own examples (PostHog, Redash, Forem, Hasura) name both after the app:
+    # `fromService` and `fromDatabase` tell the two apart.
+    ws = load(
+        """\
+        services:
+          - type: web
+            name: app
+            runtime: docker
+            envVars:
+              - key: DATABASE_URL
+                fromDatabase: {name: app, property: connectionString}
+        databases:
+          - name: app
+        """
+    )
+    kinds = sorted(s.kind.value for s in ws.services if s.name == "app")
+    assert kinds == ["postgres", "web"]
+    ref = svc(ws, "app", Kind.WEB).env_var("DATABASE_URL")
+    assert ref is not None
+    assert (ref.origin, ref.ref_service, ref.ref_type, ref.resolved) == (
+        "fromDatabase",
+        "app",
+        "postgres",
+        True,
+    )
+
+
+def test_underscored_numbers_keep_their_source_text() -> None:
+    ws = load(
+        """\
+        envVarGroups:
+          - name: rails
+            envVars:
+              - key: RACK_TIMEOUT
+                value: 100_000
+        services:
+          - type: worker
+            name: jobs
+            runtime: ruby
+            envVars:
+              - fromGroup: rails
+        """
+    )
+    timeout = svc(ws, "jobs").env_var("RACK_TIMEOUT")
+    assert timeout is not None and timeout.value == "100_000"
