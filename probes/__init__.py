@@ -14,23 +14,62 @@ rather than raising for anything the network does. Nothing here imports the TUI,
 or the core above (diagnosis, sources, lab, doctor).
 """
 
-from .discovery import discover
-from .dns import resolve
-from .http import get
-from .listeners import (
-    Listener,
-    bind_scope,
-    listeners_result,
-    listening,
-    probe_listeners,
-    reachable_families,
-    serves_port,
-)
-from .postgres import hello
-from .redis import ping
-from .result import Outcome, ProbeResult
-from .runner import Job, default_concurrency, run_jobs
-from .tcp import connect
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .discovery import discover
+    from .dns import resolve
+    from .http import get
+    from .listeners import (
+        Listener,
+        bind_scope,
+        listeners_result,
+        listening,
+        probe_listeners,
+        reachable_families,
+        serves_port,
+    )
+    from .postgres import hello
+    from .redis import ping
+    from .result import Outcome, ProbeResult
+    from .runner import Job, default_concurrency, run_jobs
+    from .tcp import connect
+
+_HOME = {
+    "discover": "discovery",
+    "resolve": "dns",
+    "get": "http",
+    "Listener": "listeners",
+    "bind_scope": "listeners",
+    "listeners_result": "listeners",
+    "listening": "listeners",
+    "probe_listeners": "listeners",
+    "reachable_families": "listeners",
+    "serves_port": "listeners",
+    "hello": "postgres",
+    "ping": "redis",
+    "Outcome": "result",
+    "ProbeResult": "result",
+    "Job": "runner",
+    "default_concurrency": "runner",
+    "run_jobs": "runner",
+    "connect": "tcp",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Each name is imported on first use, so `pnet.probes.result` alone does not load httpx,
+    dnspython or psutil (the doctor's offline lint and start-up stay light)."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Job",
