@@ -228,3 +228,36 @@ def test_underscored_numbers_keep_their_source_text() -> None:
     )
     timeout = svc(ws, "jobs").env_var("RACK_TIMEOUT")
     assert timeout is not None and timeout.value == "100_000"
+
+
+def test_yaml_11_words_as_keys_and_names_stay_as_written() -> None:
+    ws = load(
+        """\
+        envVarGroups:
+          - name: off
+            envVars:
+              - {key: NO, value: 1}
+        services:
+          - type: web
+            name: api
+            runtime: node
+            envVars:
+              - fromGroup: off
+              - key: ON
+                value: yes
+              - key: PEER
+                fromService: {name: 0755, type: pserv, property: host}
+          - type: pserv
+            name: 0755
+            runtime: node
+        databases:
+          - name: db
+            readReplicas:
+              - name: 010
+        """
+    )
+    api = svc(ws, "api")
+    assert {v.key: v.value for v in api.env if v.key in ("NO", "ON")} == {"NO": "1", "ON": "yes"}
+    peer = api.env_var("PEER")
+    assert peer is not None and (peer.ref_service, peer.resolved) == ("0755", True)
+    assert svc(ws, "010").kind is Kind.POSTGRES

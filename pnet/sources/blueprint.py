@@ -577,6 +577,7 @@ class _Parser:
                 rep = r.mapping(item, f"each read replica of {what}", seq.line_of(i))
                 r.check_keys(rep, ("name",), f"a read replica of {what}")
                 rname = self._name(rep, f"a read replica of {what}")
+                rep["name"] = rname
                 if rname in self.database_names:
                     r.fail(
                         f"duplicate database name {rname!r} (first on line "
@@ -690,11 +691,13 @@ class _Parser:
                         var,
                         "fromGroup",
                     )
+                var["fromGroup"] = group
                 out.append((var, var.line))
                 continue
             key = r.string(var, "key", f"an env var of {what}")
             if not key:
                 r.fail(f"an env var of {what} needs 'key'", var)
+            var["key"] = key
             vwhat = f"env var {key!r} of {what}"
             if not sources:
                 r.fail(
@@ -746,8 +749,10 @@ class _Parser:
         ref = r.mapping(var["fromService"], f"'fromService' of {vwhat}", var.line_of("fromService"))
         rwhat = f"'fromService' of {vwhat}"
         r.check_keys(ref, FROM_SERVICE_KEYS, rwhat)
-        if not r.string(ref, "name", rwhat):
+        name = r.string(ref, "name", rwhat)
+        if not name:
             r.fail(f"{rwhat} needs 'name'", ref)
+        ref["name"] = name
         rtype = r.string(ref, "type", rwhat)
         if rtype is None:
             r.fail(
@@ -780,8 +785,10 @@ class _Parser:
         )
         rwhat = f"'fromDatabase' of {vwhat}"
         r.check_keys(ref, FROM_DATABASE_KEYS, rwhat)
-        if not r.string(ref, "name", rwhat):
+        name = r.string(ref, "name", rwhat)
+        if not name:
             r.fail(f"{rwhat} needs 'name'", ref)
+        ref["name"] = name
         if "property" not in ref:
             r.fail(f"{rwhat} needs 'property' ({', '.join(DATABASE_PROPERTIES)})", ref)
         r.choice(ref, "property", rwhat, DATABASE_PROPERTIES)
