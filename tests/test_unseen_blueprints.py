@@ -261,3 +261,20 @@ def test_yaml_11_words_as_keys_and_names_stay_as_written() -> None:
     peer = api.env_var("PEER")
     assert peer is not None and (peer.ref_service, peer.resolved) == ("0755", True)
     assert svc(ws, "010").kind is Kind.POSTGRES
+
+
+def test_a_language_render_runs_only_in_docker_says_so() -> None:
+    with pytest.raises(InputError) as info:
+        load(
+            """\
+            services:
+              - type: web
+                name: api
+                env: java
+            """
+        )
+    assert str(info.value) == (
+        "render.yaml:4: 'env' of service 'api' is 'java', expected one of: node, python, "
+        "elixir, go, ruby, rust, docker, image, static; Render has no native java runtime: "
+        "build it with `runtime: docker`"
+    )

@@ -117,6 +117,9 @@ ALLOW_KEYS = ("source", "description")
 
 SERVICE_TYPES = ("web", "pserv", "worker", "cron", "keyvalue", "redis")
 RUNTIMES = ("node", "python", "elixir", "go", "ruby", "rust", "docker", "image", "static")
+DOCKER_ONLY_LANGUAGES = frozenset(
+    {"java", "kotlin", "scala", "php", "dotnet", ".net", "csharp", "deno", "bun", "swift", "dart"}
+)
 SERVICE_PLANS = ("free", "starter", "standard", "pro", "pro plus", "pro max", "pro ultra")
 KEYVALUE_PLANS = ("free", "starter", "standard", "pro", "pro plus")
 DATABASE_PLAN = re.compile(
@@ -374,6 +377,19 @@ class _Parser:
 
     def _runtime(self, node: Node, what: str, kind: Kind) -> str | None:
         r = self.r
+        for key in ("runtime", "env"):
+            given = r.string(node, key, what)
+            if given is not None and given.strip().lower() not in RUNTIMES:
+                hint = ""
+                if given.strip().lower() in DOCKER_ONLY_LANGUAGES:
+                    hint = (
+                        f"; Render has no native {given} runtime: build it with `runtime: docker`"
+                    )
+                r.fail(
+                    f"{key!r} of {what} is {given!r}, expected one of: {', '.join(RUNTIMES)}{hint}",
+                    node,
+                    key,
+                )
         runtime = r.choice(node, "runtime", what, RUNTIMES)
         legacy = r.choice(node, "env", what, RUNTIMES)
         if runtime and legacy and runtime != legacy:
