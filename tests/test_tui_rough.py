@@ -355,3 +355,28 @@ async def test_the_instance_findings_mark_the_tree() -> None:
         assert app.status.get("reports") is Status.ERROR
         assert "1 listening socket" in text_of(app, "#instance-identity")
         assert "1 listening sockets" not in text_of(app, "#instance-identity")
+
+
+async def test_copy_on_another_service_takes_its_first_field_not_the_old_position() -> None:
+    from textual.widgets import OptionList
+
+    from pnet.tui.widgets.connect_view import ConnectView
+
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        app.select_service("acme-db")
+        await pilot.pause()
+        view = app.query_one(ConnectView)
+        view.highlight("Internal", "Internal Database URL")
+        await pilot.press("r")
+        await pilot.pause()
+        assert view.highlighted_field() == ("Internal", "Internal Database URL")
+        await pilot.press("r")
+        app.select_service("api")
+        await pilot.pause()
+        app.query_one(ServiceTree).focus()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard == "api-x7f2:8080"
+        assert app.query_one("#connect-fields", OptionList).highlighted is not None

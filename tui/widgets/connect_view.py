@@ -45,6 +45,7 @@ class ConnectView(Vertical):
         yield OptionList(id="connect-fields")
 
     def show(self, workspace: Workspace, service: Service, *, reveal: bool = False) -> None:
+        same = self.service is not None and self.service.name == service.name
         self.service = service
         self.reveal = reveal
         title = Text.assemble(
@@ -58,7 +59,7 @@ class ConnectView(Vertical):
             title.append("  secrets revealed", "bold red")
         self.query_one("#connect-title", Static).update(title)
         options = self.query_one("#connect-fields", OptionList)
-        keep = options.highlighted
+        keep = options.highlighted if same else None
         options.clear_options()
         items: list[Option | None] = []
         tabs = connect_tabs(workspace, service, reveal=reveal)
