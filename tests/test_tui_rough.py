@@ -380,3 +380,29 @@ async def test_copy_on_another_service_takes_its_first_field_not_the_old_positio
         await pilot.pause()
         assert app.clipboard == "api-x7f2:8080"
         assert app.query_one("#connect-fields", OptionList).highlighted is not None
+
+
+async def test_each_line_of_a_fix_sits_under_the_first() -> None:
+    engine = script()
+    engine.env_findings = {
+        "api": [
+            Finding(
+                "refused",
+                Severity.ERROR,
+                "QUEUE_URL",
+                "nothing accepts on port 7000",
+                "check that queue is running\nbind 0.0.0.0 (not 127.0.0.1)",
+                "queue",
+            )
+        ]
+    }
+    app = app_for(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current is not None)
+        app.select_service("api")
+        await pilot.press("v")
+        await until(pilot, lambda: "api" in app.env_findings)
+        await pilot.press("3")
+        await pilot.pause()
+        detail = app.query_one("#findings-view", FindingsView).detail_plain
+        assert "fix check that queue is running\n    bind 0.0.0.0 (not 127.0.0.1)" in detail

@@ -83,7 +83,9 @@ class FindingsView(Vertical):
         )
         parts: list[Text] = [head, Text(mask_text(f.message))]
         if f.fix:
-            parts.append(Text.assemble(("fix ", "bold green"), mask_text(f.fix)))
+            first, *rest = mask_text(f.fix).split("\n")
+            parts.append(Text.assemble(("fix ", "bold green"), first))
+            parts += [Text(f"    {line}") for line in rest]
         if f.evidence:
             parts.append(Text("evidence", style="bold dim"))
             parts += [Text(f"  {mask_text(e)}") for e in f.evidence]
