@@ -140,6 +140,13 @@ class Service:
     start_command: str | None = None
     lab: LabFaults | None = None
     line: int | None = None
+    blueprint_name: str | None = None
+
+    @property
+    def ref_name(self) -> str:
+        """The name a Blueprint reference (`fromService`, `fromDatabase`) uses for it: the model's
+        name is unique in a workspace, a Blueprint's database may share a service's name."""
+        return self.blueprint_name or self.name
 
     @property
     def kind(self) -> Kind:

@@ -581,7 +581,8 @@ def _reference_target(
     snippet_type = var.ref_type or (svc.kind.value if svc else "pserv")
     block = "fromDatabase" if var.origin == "fromDatabase" else "fromService"
     kind_part = "" if block == "fromDatabase" else f", type: {snippet_type}"
-    reference = f"{block}: {{name: {var.ref_service}{kind_part}, property: {prop}}}"
+    written = svc.ref_name if svc is not None else var.ref_service
+    reference = f"{block}: {{name: {written}{kind_part}, property: {prop}}}"
     return Target(
         subject=subject,
         raw=reference,

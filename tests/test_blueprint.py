@@ -23,7 +23,7 @@ def load(text: str) -> Workspace:
 
 def svc(ws: Workspace, name: str, kind: Kind | None = None) -> Service:
     for s in ws.services:
-        if s.name == name and (kind is None or s.kind is kind):
+        if s.ref_name == name and (kind is None or s.kind is kind):
             return s
     raise AssertionError(f"no service {name}")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pnet import doctor
+from pnet.engine import run_offline, sweep_targets
 from pnet.errors import InputError
 from pnet.model import Kind, Service, Workspace
 from pnet.sources import blueprint
@@ -25,7 +26,7 @@ def load(text: str) -> Workspace:
 
 def svc(ws: Workspace, name: str, kind: Kind | None = None) -> Service:
     for s in ws.services:
-        if s.name == name and (kind is None or s.kind is kind):
+        if s.ref_name == name and (kind is None or s.kind is kind):
             return s
     raise AssertionError(f"no service {name}")
 
@@ -198,16 +199,22 @@ def test_a_web_service_and_a_database_may_share_a_name() -> None:
           - name: app
         """
     )
-    kinds = sorted(s.kind.value for s in ws.services if s.name == "app")
+    kinds = sorted(s.kind.value for s in ws.services if s.ref_name == "app")
     assert kinds == ["postgres", "web"]
+    assert sorted(s.name for s in ws.services) == ["app", "app (postgres)"]
     ref = svc(ws, "app", Kind.WEB).env_var("DATABASE_URL")
     assert ref is not None
     assert (ref.origin, ref.ref_service, ref.ref_type, ref.resolved) == (
         "fromDatabase",
-        "app",
+        "app (postgres)",
         "postgres",
         True,
     )
+    report = run_offline(ws, None, sweep_targets(ws))
+    (check,) = [c for c in report.checks if c.target.subject.endswith("DATABASE_URL")]
+    assert check.target.service == "app (postgres)"
+    assert "fromDatabase: {name: app," in check.target.raw
+    assert not [f for f in report.findings if f.severity != "info" and f.kind != "public-database"]
 
 
 def test_underscored_numbers_keep_their_source_text() -> None:

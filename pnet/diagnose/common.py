@@ -269,7 +269,7 @@ def railway_port_note(svc: Service) -> str:
 
 def blueprint_snippet(svc: Service) -> str | None:
     if svc.kind is Kind.POSTGRES:
-        return f"fromDatabase: {{name: {svc.name}, property: connectionString}}"
+        return f"fromDatabase: {{name: {svc.ref_name}, property: connectionString}}"
     if svc.kind is Kind.KEYVALUE:
         return f"fromService: {{name: {svc.name}, type: keyvalue, property: connectionString}}"
     if svc.kind in (Kind.WEB, Kind.PSERV):

@@ -715,7 +715,7 @@ def _auth_beside(ctx: Context, t: Target, svc: Service, r: ProbeResult, ev: str)
     name = given or keys[0]
     fix = [f"set {name} to {svc.name}'s password, for the client that reads {t.key}"]
     if ctx.render and r.kind == "postgres":
-        fix.append(f"in render.yaml: fromDatabase: {{name: {svc.name}, property: password}}")
+        fix.append(f"in render.yaml: fromDatabase: {{name: {svc.ref_name}, property: password}}")
     elif ctx.render:
         fix.append(
             f"or give the client the URL: fromService: {{name: {svc.name}, type: keyvalue, "

@@ -224,8 +224,10 @@ class _Parser:
             self._grouping(ungrouped, _Scope(), "`ungrouped`")
         projects = self._projects(top)
         services = [self._build_service(raw) for raw in self.services]
+        databases: list[Service] = []
         for raw in self.databases:
-            services.extend(self._build_database(raw))
+            databases.extend(self._build_database(raw))
+        services = _unique_names(services, databases)
         name = projects[0] if len(projects) == 1 else _folder_name(self.file)
         return Workspace(
             name=name,
@@ -1180,3 +1182,25 @@ def _folder_name(file: str) -> str:
 
 
 __all__ = ["load", "loads", "parse", "slug_base"]
+
+
+def _unique_names(services: list[Service], databases: list[Service]) -> list[Service]:
+    """Render keeps services and databases apart, so a Blueprint may name one of each `app`; in
+    the model a name is unique, so such a database is `app (postgres)`, and the `fromDatabase`
+    references to it follow."""
+    taken = {svc.name for svc in services}
+    renamed = {db.name: f"{db.name} ({db.kind.value})" for db in databases if db.name in taken}
+    if not renamed:
+        return services + databases
+
+    def follow(var: EnvVar) -> EnvVar:
+        if var.origin == "fromDatabase" and var.ref_service in renamed:
+            return replace(var, ref_service=renamed[var.ref_service])
+        return var
+
+    out = [replace(svc, env=tuple(follow(v) for v in svc.env)) for svc in services]
+    for db in databases:
+        if db.name in renamed:
+            db = replace(db, name=renamed[db.name], blueprint_name=db.name)
+        out.append(replace(db, env=tuple(follow(v) for v in db.env)))
+    return out
