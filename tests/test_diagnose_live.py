@@ -231,6 +231,23 @@ def test_the_sources_own_listeners_inside_an_instance():
     assert kinds(found) == [("ipv6-only-bind", "service:api")]
 
 
+def test_inside_an_instance_nothing_on_its_own_port():
+    api = _api({})
+    [moved] = check(
+        render_ws(api),
+        "api",
+        inside=True,
+        listeners=[Listener(4, "0.0.0.0", 3000), Listener(4, "0.0.0.0", 22, process="sshd")],
+    )
+    assert (moved.kind, moved.subject) == ("wrong-port", "service:api")
+    assert "listens on 3000" in moved.message and "PORT=3000" in moved.fix
+    [none] = check(
+        render_ws(api), "api", inside=True, listeners=[Listener(4, "0.0.0.0", 22, process="sshd")]
+    )
+    assert (none.kind, none.subject) == ("refused", "service:api")
+    assert "nothing in this instance listens on port 8080" in none.message
+
+
 def test_the_listeners_of_a_laptop_are_not_the_sources_own():
     api = _api({})
     assert check(render_ws(api), "api", listeners=[Listener(4, "127.0.0.1", 8080)]) == []

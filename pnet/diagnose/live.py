@@ -458,6 +458,52 @@ def _ipv6_only_bind(
     )
 
 
+_NOT_THE_APP = frozenset({"sshd", "dropbear", "sshd-session"})
+
+
+def _not_listening(ctx: Context, subject: str, svc: Service, port: int) -> Finding:
+    """Inside the instance nothing listens on the service's port: on another one (wrong-port,
+    naming it), or on none at all (refused: every connection to it is refused)."""
+    others = sorted(
+        {
+            int(getattr(li, "port", 0))
+            for li in ctx.listeners or ()
+            if str(getattr(li, "process", "") or "") not in _NOT_THE_APP
+            and int(getattr(li, "port", 0)) not in (22, port)
+        }
+    )
+    doc = K.RENDER_PORT_BINDING if ctx.render else K.RAILWAY_FAILED_TO_RESPOND
+    var = svc.env_var("PORT")
+    told = f" (PORT={var.value})" if var is not None and var.value == str(port) else ""
+    if others:
+        shown = _shown([li for li in ctx.listeners or () if int(getattr(li, "port", 0)) in others])
+        return finding(
+            "wrong-port",
+            subject,
+            f"{svc.name} should serve port {port}{told}, but in this instance it listens on "
+            f"{', '.join(map(str, others))}",
+            [
+                f"listen on {port}: read the PORT variable, e.g. uvicorn --host 0.0.0.0 "
+                f"--port $PORT, gunicorn --bind 0.0.0.0:$PORT, app.listen(process.env.PORT)",
+                f"or, if {others[0]} is the right port, set PORT={others[0]} on {svc.name}",
+            ],
+            service=svc.name,
+            evidence=[f"listening: {shown}", f"nothing listens on {port}", doc],
+        )
+    return finding(
+        "refused",
+        subject,
+        f"nothing in this instance listens on port {port}{told}: every connection to "
+        f"{svc.name} on {port} is refused",
+        [
+            f"start the server on 0.0.0.0:{port} (is the process running? its logs say why not)",
+            "a service that serves nothing on a port should be a background worker",
+        ],
+        service=svc.name,
+        evidence=["this instance has no listening socket on that port", doc],
+    )
+
+
 def own_findings(ctx: Context, resolved: frozenset[str] = frozenset()) -> list[Finding]:
     """The source's own listeners (inside an instance): is it reachable on its own ports?
 
@@ -472,7 +518,8 @@ def own_findings(ctx: Context, resolved: frozenset[str] = frozenset()) -> list[F
     for port in src.ports:
         cands = [li for li in ctx.listeners if int(getattr(li, "port", -1)) == port]
         if not cands:
-            continue
+            out.append(_not_listening(ctx, subject, src, port))
+            break
         shown = _shown(cands)
         ev = [f"listening: {shown}"]
         addresses = {str(getattr(li, "address", "")) for li in cands}
