@@ -285,3 +285,24 @@ def test_a_language_render_runs_only_in_docker_says_so() -> None:
         "elixir, go, ruby, rust, docker, image, static; Render has no native java runtime: "
         "build it with `runtime: docker`"
     )
+
+
+def test_a_browser_variable_to_a_blueprint_web_service_is_told_its_public_url() -> None:
+    ws = load(
+        """\
+        services:
+          - type: web
+            name: frontend
+            runtime: node
+            envVars:
+              - key: NEXT_PUBLIC_API
+                fromService: {name: backend, type: web, property: host}
+          - type: web
+            name: backend
+            runtime: node
+        """
+    )
+    report = run_offline(ws, None, sweep_targets(ws))
+    [f] = [f for f in report.findings if f.kind == "client-side-private-url"]
+    assert "NEXT_PUBLIC_API=https://backend-XXXX.onrender.com" in f.fix
+    assert "no public URL" not in f.fix

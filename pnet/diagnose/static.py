@@ -155,6 +155,12 @@ def _client_side(
             public = "wss://" + public.split("://", 1)[-1]
         fix.append(f"{t.key}={public}{t.path if t.path != '/' else ''}")
         fix.append("keep the internal address in a server-only variable for server-side calls")
+    elif svc is not None and svc.type.has_public_url and ctx.render and not svc.host_known:
+        fix.append(
+            f"{t.key}=https://{svc.host}-XXXX.onrender.com (the slug's suffix is assigned at "
+            f"creation: {svc.name}'s Connect → External tab shows the URL)"
+        )
+        fix.append("keep the internal address in a server-only variable for server-side calls")
     else:
         target = svc.name if svc else t.host
         fix.append(
