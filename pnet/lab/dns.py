@@ -144,7 +144,6 @@ class DnsServer:
         if sockets is not None:
             await self._start_on(*sockets)
             return
-        loop = asyncio.get_running_loop()
         attempts = 1 if self.requested_port else 20
         last: OSError | None = None
         for _ in range(attempts):
@@ -160,25 +159,9 @@ class DnsServer:
                 udp_sock.close()
                 last = exc
                 continue
-            tcp_sock.listen(64)
             tcp_sock.setblocking(False)
             udp_sock.setblocking(False)
-            self.port = port
-            try:
-                transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _Udp(self.zone), sock=udp_sock
-                )
-            except BaseException:
-                udp_sock.close()
-                tcp_sock.close()
-                raise
-            self._udp = transport
-            try:
-                self._tcp = await asyncio.start_server(self._serve_tcp, sock=tcp_sock)
-            except BaseException:
-                tcp_sock.close()
-                await self.stop()
-                raise
+            await self._start_on(tcp_sock, udp_sock)
             return
         assert last is not None
         raise last

@@ -933,17 +933,9 @@ class _Parser:
 
     def _service_var(self, var: Node, key: str, what: str) -> EnvVar:
         line = var.line
-        if "value" in var:
-            return EnvVar(key, _text(var, "value"), "value", line=line)
-        if "generateValue" in var:
-            return EnvVar(
-                key,
-                None,
-                "generateValue",
-                note="Render generates a random "
-                "base64-encoded 256-bit value when the variable is created",
-                line=line,
-            )
+        plain = self._plain_var(var, what)
+        if plain is not None:
+            return replace(plain, key=key)
         if "sync" in var:
             return EnvVar(
                 key,
