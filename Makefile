@@ -30,8 +30,8 @@ test: check
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	$(BIN)/lint-imports
+	$(BIN)/python -m tools.typecheck
+	$(BIN)/python -m tools.lint_imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -39,11 +39,11 @@ format: $(STAMP)
 
 ## make bench: how long each probe kind and a whole sweep take against the lab
 bench: $(STAMP)
-	$(BIN)/python -m pnet.bench
+	$(BIN)/python -m bench.probes
 
 ## make screenshots: regenerate screenshots/ from the demo
 screenshots: $(STAMP)
-	$(BIN)/python -m pnet.tui.screenshots screenshots
+	$(BIN)/python -m tools.screenshots screenshots
 
 ## make lab: serve the demo fixture as a real network until interrupted
 lab: $(STAMP)

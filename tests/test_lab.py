@@ -253,7 +253,7 @@ async def test_a_thousand_services_start_and_stop_with_no_socket_left() -> None:
 
 
 async def test_bench_times_every_kind_and_sweeps() -> None:
-    from pnet.bench import bench, demo_fixture
+    from bench.probes import bench, demo_fixture
 
     fixture = demo_fixture()
     text = await bench(load(fixture), str(fixture), runs=2, in_process=True)

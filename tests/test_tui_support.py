@@ -9,7 +9,7 @@ from pnet.diagnose.finding import Finding, Severity
 from pnet.model import Workspace
 from pnet.probes.result import Outcome, ProbeResult
 from pnet.sources import fixture
-from pnet.tui.doubles import ScriptedEngine
+from tests.doubles import ScriptedEngine
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NOW = datetime(2026, 7, 9, 12, 0, 0, tzinfo=UTC)

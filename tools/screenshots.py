@@ -1,4 +1,4 @@
-"""Regenerate the README's screenshots from the demo: `python -m pnet.tui.screenshots DIR`.
+"""Regenerate the README's screenshots from the demo: `python -m tools.screenshots DIR`.
 
 Each view is taken at 120x36 from the app running against the lab (a real network on loopback),
 with a fixed clock so the pictures only change when the app does.
@@ -154,7 +154,7 @@ async def take(folder: Path, names: Sequence[str]) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pnet.tui.screenshots")
+    parser = argparse.ArgumentParser(prog="python -m tools.screenshots")
     parser.add_argument("folder", type=Path, help="where to write the SVGs")
     parser.add_argument("--only", nargs="*", choices=list(SHOTS), help="just these views")
     args = parser.parse_args(argv)

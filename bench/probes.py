@@ -1,4 +1,4 @@
-"""`python -m pnet.bench [FIXTURE] [--runs N] [--format text|json] [--in-process]`: how long
+"""`python -m bench.probes [FIXTURE] [--runs N] [--format text|json] [--in-process]`: how long
 each probe kind takes against the lab.
 
 Starts the lab on the fixture (default: the demo, fixtures/render-acme.yaml) in its own
@@ -551,7 +551,7 @@ def demo_fixture() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pnet.bench", description="Time each probe kind against the lab."
+        prog="python -m bench.probes", description="Time each probe kind against the lab."
     )
     parser.add_argument("fixture", nargs="?", metavar="FIXTURE", help="default: the demo fixture")
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, metavar="N")
