@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from pnet import __version__
-from pnet.errors import InputError
+from pnet import __version__, argcheck
+from pnet.errors import InputError, bare
 
 if TYPE_CHECKING:
     from pnet.engine import Options
@@ -94,15 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_nameserver(text: str) -> tuple[str, int]:
     """`HOST:PORT` (or `[v6]:PORT`, or a bare host for port 53), checked and normalised."""
-    host, sep, port = text.rpartition(":")
-    if not sep or (host.count(":") and not host.startswith("[")):
-        host, port = text, "53"
-    host = host.strip("[]")
-    if not host:
-        raise InputError(f"--nameserver {text!r}: expected HOST:PORT")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise InputError(f"--nameserver {text!r}: the port must be a number from 1 to 65535")
-    return host, int(port)
+    try:
+        return argcheck.nameserver(text)
+    except argcheck.BadArgument as exc:
+        raise InputError(f"--nameserver: {exc}") from None
 
 
 def in_instance(environ: os._Environ[str] | dict[str, str]) -> bool:
@@ -196,7 +191,9 @@ def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
         chosen = workspace.service(args.source)
         if chosen is None:
             names = ", ".join(s.name for s in workspace.services)
-            raise InputError(f"--from {args.source}: no such service (the workspace has {names})")
+            raise InputError(
+                f"--from {bare(args.source)}: no such service (the workspace has {names})"
+            )
         source = chosen
     config = load_config(environ)
     return Plan(

@@ -13,8 +13,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, Any, NoReturn
 
-from pnet import __version__
-from pnet.errors import InputError
+from pnet import __version__, argcheck
+from pnet.errors import InputError, bare, quote, safe_line
+from pnet.secrets import one_line
 
 PROG = "pnet-doctor"
 
@@ -65,7 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
-        "--timeout", type=float, metavar="S", help="per-probe timeout in seconds (default 2)"
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="seconds each DNS, TCP, Redis and PostgreSQL probe may take (default 2); an HTTP "
+        "probe gets 2.5 times as long (default 5), for its connection, headers and body",
     )
     p.add_argument("--explain", metavar="KIND", help="explain a finding kind and exit")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
@@ -74,11 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _hostport(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise UsageError(f"--nameserver wants HOST:PORT, not {text!r}")
-    return host, int(port)
+    try:
+        return argcheck.nameserver(text, default_port=None)
+    except argcheck.BadArgument as exc:
+        raise UsageError(f"--nameserver: {exc}") from None
 
 
 def _nameservers(
@@ -89,10 +93,31 @@ def _nameservers(
     for value in values or ():
         if "=" in value:
             network, _, rest = value.partition("=")
+            if not network.strip():
+                raise UsageError(f"--nameserver {quote(value)}: NETWORK=IP:PORT needs the NETWORK")
             per[network.strip()] = _hostport(rest.strip())
         else:
             default = _hostport(value.strip())
     return default, per
+
+
+def _target(text: str) -> str:
+    try:
+        return argcheck.target(text)
+    except argcheck.BadArgument as exc:
+        raise UsageError(f"TARGET {exc}") from None
+
+
+def _api_key(api: str | None, environ: Mapping[str, str]) -> None:
+    """The key an API source will send, checked before anything is sent."""
+    names = {"render": ("RENDER_API_KEY",), "railway": ("RAILWAY_API_TOKEN", "RAILWAY_TOKEN")}
+    for name in names.get((api or "").partition(":")[0], ()):
+        if environ.get(name):
+            try:
+                argcheck.api_key(name, environ[name])
+            except argcheck.BadArgument as exc:
+                raise UsageError(str(exc)) from None
+            return
 
 
 def _explain(kind: str, out: IO[str]) -> int:
@@ -101,7 +126,7 @@ def _explain(kind: str, out: IO[str]) -> int:
 
     text = explain(kind)
     if text is None:
-        raise UsageError(f"unknown kind {kind!r}; the kinds are: {', '.join(KINDS)}")
+        raise UsageError(f"unknown kind {quote(kind)}; the kinds are: {', '.join(KINDS)}")
     out.write(text)
     return 0
 
@@ -133,7 +158,7 @@ class _Progress:
     def step(self, subject: str) -> None:
         self.done += 1
         if self.enabled:
-            text = f"probing {self.done}/{self.total} {subject}"[:70]
+            text = one_line(f"probing {self.done}/{self.total} {subject}", 70)
             self.stream.write(f"\r\x1b[K{text}")
             self.stream.flush()
 
@@ -163,6 +188,7 @@ def _load(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Any, An
             "RAILWAY_ENVIRONMENT_NAME"
         ):
             api = "railway"
+    _api_key(api, env)
     return load_workspace(
         workspace=args.workspace, blueprint=args.blueprint, api=api, environ=env, cwd=os.getcwd()
     )
@@ -177,7 +203,7 @@ def _pick_source(workspace: Any, name: str | None, detected: Any) -> Any:
     names = [s.name for s in workspace.services]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(close)}?" if close else f" (services: {', '.join(names)})"
-    raise UsageError(f"--from {name}: no such service in {workspace.name}{hint}")
+    raise UsageError(f"--from {bare(name)}: no such service in {workspace.name}{hint}")
 
 
 def _listeners() -> Sequence[Any] | None:
@@ -211,7 +237,7 @@ def main(
     try:
         return _main(argv, out, err, env)
     except (UsageError, InputError) as exc:
-        _say(err, f"{PROG}: error: {' '.join(str(exc).split())}\n")
+        _say(err, f"{PROG}: error: {safe_line(str(exc))}\n")
         return 2
     except KeyboardInterrupt:
         err.write(f"{PROG}: interrupted\n")
@@ -255,9 +281,9 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
     elif args.targets:
         targets = []
         for text in args.targets:
-            target = parse_target(text, workspace, source)
+            target = parse_target(_target(text), workspace, source)
             if target is None:
-                raise UsageError(f"{text!r} is not a URL, host:port or service name")
+                raise UsageError(f"{quote(text)} is not a URL, host:port or service name")
             targets.append(target)
     elif source is not None:
         targets = targets_from_env(workspace, source)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from pnet.diagnose.finding import Finding, Severity
 from pnet.engine import Check, Report
 from pnet.model import Platform, Workspace
+from pnet.secrets import dump_json, shown
 from pnet.targets import is_private_host
 
 _ASCII = str.maketrans(
@@ -140,9 +140,9 @@ def render_text(report: Report, style: Style | None = None) -> str:
         tail = ""
     code = "1;31" if s["errors"] else "1;33" if s["warnings"] else "1;32"
     lines.append(style.paint(summary, code) + tail)
-    return style.finish("\n".join(lines) + "\n")
+    return style.finish(shown("\n".join(lines) + "\n"))
 
 
 def render_json(report: Report, *, unicode: bool = True) -> str:
     """The JSON contract; with `unicode` False every non-ASCII character is escaped."""
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=not unicode) + "\n"
+    return dump_json(report.to_json(), unicode=unicode) + "\n"

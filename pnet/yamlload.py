@@ -1,14 +1,24 @@
-"""YAML loading that remembers line numbers and refuses duplicate keys."""
+"""YAML loading that remembers line numbers and refuses duplicate keys.
+
+Whatever it is given, it answers within bounded time and memory, or with one InputError line:
+only regular files and standard input (`-`) are read, at most MAX_BYTES; nesting deeper than
+MAX_DEPTH, an alias inside itself or aliases that expand past MAX_EXPANDED values are refused
+before anything is built; a number too long to be one (or a date that is not one) stays the
+text it was written as.
+"""
 
 from __future__ import annotations
 
+import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 
-from pnet.errors import InputError
+from pnet.errors import InputError, quote_key
 
 try:
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -47,6 +57,15 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_BYTES = 2 * 1024 * 1024
 """A workspace description larger than this is refused: a Blueprint of this size already
 describes some 17,000 services, and loading much more takes minutes and gigabytes."""
+MAX_DEPTH = 64
+"""A workspace description is a few levels deep; 64 leaves room and keeps every reader of
+the tree (the sources, the JSON output) far from Python's recursion limit."""
+MAX_EXPANDED = 1_000_000
+"""Values after aliases are expanded: past this, an alias bomb, not a workspace."""
+MAX_NUMBER_CHARS = 1000
+"""An integer written with more characters than this is kept as its text: no field of a
+workspace holds such a number, and Python converts at most 4,300 digits."""
+STDIN = "-"
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -70,7 +89,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
         here = id(key_node) in explicit
         if key in written and here:
             raise InputError(
-                f"duplicate key {key!r} (first on line {out.key_lines[key]})",
+                f"duplicate key {quote_key(key)} (first on line {out.key_lines[key]})",
                 line=key_node.start_mark.line + 1,
             )
         out[key] = loader.construct_object(value_node, deep=True)
@@ -89,13 +108,88 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> Seq:
     return out
 
 
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int | str:
+    if len(node.value) > MAX_NUMBER_CHARS:
+        return str(node.value)
+    try:
+        return int(SafeConstructor.construct_yaml_int(loader, node))
+    except ValueError:
+        return str(node.value)
+
+
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        return str(node.value)
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_tree(root: yaml.Node) -> None:
+    """Refuse a node tree too deep, an alias inside the node it names, or aliases that expand
+    past MAX_EXPANDED values, without recursion and visiting each node once."""
+    height: dict[int, int] = {}
+    size: dict[int, int] = {}
+    open_nodes = {id(root)}
+    stack = [(root, iter(_children(root)))]
+    while stack:
+        node, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            open_nodes.discard(id(node))
+            kids = _children(node)
+            height[id(node)] = 1 + max((height[id(k)] for k in kids), default=0)
+            size[id(node)] = 1 + sum(size[id(k)] for k in kids)
+            if size[id(node)] > MAX_EXPANDED:
+                raise InputError(
+                    f"aliases here expand to more than {MAX_EXPANDED:,} values: an alias "
+                    "bomb, not a workspace description",
+                    line=node.start_mark.line + 1,
+                )
+            continue
+        line = child.start_mark.line + 1
+        if id(child) in open_nodes:
+            raise InputError("an alias refers to the list or mapping it is in", line=line)
+        if len(stack) + height.get(id(child), 1) > MAX_DEPTH:
+            raise InputError(
+                f"nested more than {MAX_DEPTH} levels deep: a workspace description is a "
+                "few levels deep",
+                line=line,
+            )
+        if id(child) not in height:
+            open_nodes.add(id(child))
+            stack.append((child, iter(_children(child))))
+
+
+def _load(text: str) -> Any:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_tree(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def load_text(text: str, file: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)
+        return _load(text)
     except InputError as exc:
         exc.file = file
         raise
@@ -129,17 +223,41 @@ def _explain(exc: yaml.MarkedYAMLError, text: str, line: int | None) -> str:
     return problem
 
 
-def load_file(path: str | Path) -> Any:
-    p = Path(path)
+_NOT_A_FILE = {
+    stat.S_IFIFO: "is a named pipe, not a file (to read a stream, give `-` and send it to "
+    "standard input)",
+    stat.S_IFSOCK: "is a socket, not a file",
+    stat.S_IFBLK: "is a block device, not a file",
+    stat.S_IFDIR: "is a folder, not a file",
+}
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The bytes of a workspace description: a regular file, a device that does not block
+    (`/dev/null`), or standard input for `-`; at most MAX_BYTES + 1 of them. Anything that
+    could leave the read waiting (a FIFO, a socket, a terminal) is refused at once."""
     where = str(path)
+    if where == STDIN:
+        return _read_stdin()
     try:
-        info = p.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError("is a folder, not a file", where)
+        info = os.stat(path)
+        refused = _NOT_A_FILE.get(stat.S_IFMT(info.st_mode))
+        if refused:
+            raise InputError(refused, where)
         if stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES:
             raise InputError(_too_large(info.st_size), where)
-        with p.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+        try:
+            mode = os.fstat(fd).st_mode
+            refused = _NOT_A_FILE.get(stat.S_IFMT(mode))
+            if refused:
+                raise InputError(refused, where)
+            if os.isatty(fd):
+                raise InputError("is a terminal, not a file", where)
+            return _read_fd(fd)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         raise InputError("no such file", where) from None
     except IsADirectoryError:
@@ -148,6 +266,42 @@ def load_file(path: str | Path) -> Any:
         raise InputError("permission denied", where) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", where) from None
+
+
+def _read_fd(fd: int) -> bytes:
+    """Up to MAX_BYTES + 1 bytes; a non-blocking device with nothing more to give ends it."""
+    chunks: list[bytes] = []
+    total = 0
+    while total <= MAX_BYTES:
+        try:
+            chunk = os.read(fd, min(1 << 16, MAX_BYTES + 1 - total))
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_stdin() -> bytes:
+    stream = sys.stdin
+    if stream is None:
+        raise InputError("standard input is closed", STDIN)
+    try:
+        if os.isatty(stream.fileno()):
+            raise InputError(
+                "standard input is a terminal: send the file to it (`- < render.yaml`)", STDIN
+            )
+        return stream.buffer.read(MAX_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise InputError(f"cannot read standard input: {reason}", STDIN) from None
+
+
+def load_file(path: str | Path) -> Any:
+    where = str(path)
+    data = read_bytes(path)
     if len(data) > MAX_BYTES:
         raise InputError(
             f"more than {_size(MAX_BYTES)}: too large for a workspace description",

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
-from pnet.errors import InputError
+from pnet.errors import QUOTE_UP_TO, InputError, quote, quote_key
 from pnet.yamlload import Node, Seq
 
 LIST_KEYS_UP_TO = 12
@@ -61,7 +61,7 @@ class Reader:
                     if close
                     else f"not one of the {len(allowed)} keys of {reference or what}"
                 )
-            self.fail(f"unknown key {key!r} in {what} ({hint})", node, key)
+            self.fail(f"unknown key {quote_key(key)} in {what} ({hint})", node, key)
 
     def require(self, node: Node, key: str, what: str) -> Any:
         if key not in node or node[key] is None:
@@ -92,7 +92,7 @@ class Reader:
         if key not in node or node[key] is None:
             return default
         value = node[key]
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and digits(value.strip()):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(
@@ -120,7 +120,9 @@ class Reader:
         choices = tuple(choices)
         if value is not None and value not in choices:
             self.fail(
-                f"{key!r} of {what} is {value!r}, expected one of: {', '.join(choices)}", node, key
+                f"{key!r} of {what} is {quote(value)}, expected one of: {', '.join(choices)}",
+                node,
+                key,
             )
         return value
 
@@ -129,10 +131,10 @@ class Reader:
         return self.choice(node, key, what, choices, default) or default
 
     def port(self, value: Any, what: str, where: Any) -> int:
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and digits(value):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-            self.fail(f"{what} must be a port from 1 to 65535, not {value!r}", where)
+            self.fail(f"{what} must be a port from 1 to 65535, not {quote(value)}", where)
         return value
 
     def ports(self, node: Node, key: str, what: str) -> tuple[int, ...] | None:
@@ -163,6 +165,11 @@ class Reader:
         return tuple(out)
 
 
+def digits(text: str) -> bool:
+    """Whether text is a whole number `int()` reads at once: ASCII digits, at most 18."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def scalar_text(value: Any) -> str:
     """An env var value as the platform would store it: YAML 1.1 booleans and numbers as text."""
     if isinstance(value, bool):
@@ -184,5 +191,5 @@ def type_name(value: Any) -> str:
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {quote(value)}" if len(value) <= QUOTE_UP_TO else quote(value)
     return type(value).__name__
