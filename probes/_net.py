@@ -95,10 +95,24 @@ def redact(text: str, *secrets: str | None) -> str:
     return out
 
 
+PEER_TEXT = 512
+"""What a peer wrote (an error message, a reply, a header) is cut to this many characters
+before anything else reads it: a hostile peer cannot make pnet's output, or the masking of
+it, as long as it likes."""
+
+
+def clip(text: str | bytes, limit: int = PEER_TEXT) -> str:
+    """A peer's text, at most `limit` characters (bytes decoded leniently, cut before)."""
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text[: limit * 4]).decode("utf-8", "replace")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def describe_exception(exc: BaseException) -> str:
-    """One line for an exception: its message, or its type when it has none."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return text or type(exc).__name__
+    """One line for an exception: its message (cut to PEER_TEXT), or its type."""
+    text = clip(str(exc), PEER_TEXT * 4).strip()
+    text = text.splitlines()[0] if text else ""
+    return clip(text) or type(exc).__name__
 
 
 def classify_oserror(exc: BaseException) -> Outcome:

@@ -31,6 +31,7 @@ from pnet.secrets import mask_text
 from ._net import (
     Clock,
     classify_oserror,
+    clip,
     describe_exception,
     escape_bytes,
     hostport,
@@ -342,12 +343,14 @@ async def get(
                 try:
                     status = response.status_code
                     location = response.headers.get("location")
+                    server = response.headers.get("server")
+                    content_type = response.headers.get("content-type")
                     evidence.update(
                         status=status,
                         http_version=response.http_version,
-                        server=response.headers.get("server"),
-                        location=mask_text(location) if location else None,
-                        content_type=response.headers.get("content-type"),
+                        server=clip(server, 200) if server else None,
+                        location=mask_text(clip(location)) if location else None,
+                        content_type=clip(content_type, 200) if content_type else None,
                         url=mask_text(str(current)),
                     )
                     stream = response.extensions.get("network_stream")
@@ -357,20 +360,20 @@ async def get(
                         evidence["tls_server_name"] = tls_object.server_hostname
                     if status in REDIRECT_STATUSES and location and max_redirects > 0:
                         nxt = current.join(location)
-                        chain.append({"status": status, "location": mask_text(str(nxt))})
+                        chain.append({"status": status, "location": mask_text(clip(str(nxt)))})
                         evidence.update(redirects=len(chain), chain=chain)
                         pin = pin if _same_origin(nxt, origin) else None
                         if f"{nxt}@{pin}" in seen:
                             return done(
                                 Outcome.PROTOCOL_ERROR,
-                                f"{shown}: redirect loop: {mask_text(str(nxt))} again after "
+                                f"{shown}: redirect loop: {mask_text(clip(str(nxt)))} again after "
                                 f"{len(chain)} redirect{'s' if len(chain) > 1 else ''}",
                             )
                         if len(chain) > max_redirects:
                             return done(
                                 Outcome.PROTOCOL_ERROR,
                                 f"{shown}: more than {max_redirects} redirects (to "
-                                f"{mask_text(str(nxt))})",
+                                f"{mask_text(clip(str(nxt)))})",
                             )
                         current = nxt
                         continue

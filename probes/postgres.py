@@ -39,6 +39,7 @@ from ._net import (
     Clock,
     TlsFailure,
     classify_oserror,
+    clip,
     close_writer,
     describe_exception,
     escape_bytes,
@@ -78,6 +79,9 @@ AUTH_METHODS = {
 }
 _MESSAGE_TYPES = frozenset(b"RSKZENvI")
 _MAX_MESSAGE = 1 << 20
+MAX_SCRAM_ITERATIONS = 100_000
+"""PostgreSQL uses 4,096; a server asking for millions would hold the probe (and every probe
+beside it) in PBKDF2 for seconds, so the probe declines past this."""
 
 
 class _NotPostgres(Exception):
@@ -175,10 +179,11 @@ def _startup(user: str, database: str) -> bytes:
 
 
 def _error_fields(body: bytes) -> dict[str, str]:
+    """An ErrorResponse's fields, each cut to PEER_TEXT before it is decoded."""
     fields: dict[str, str] = {}
-    for part in body.split(b"\x00"):
+    for part in body.split(b"\x00", 64)[:64]:
         if part:
-            fields[chr(part[0])] = part[1:].decode("utf-8", "replace")
+            fields[chr(part[0])] = clip(part[1:])
     return fields
 
 
@@ -202,7 +207,17 @@ class _Scram:
 
     def final(self, server_first: str) -> bytes:
         attrs = dict(part.split("=", 1) for part in server_first.split(",") if "=" in part)
-        nonce, salt, rounds = attrs["r"], base64.b64decode(attrs["s"]), int(attrs["i"])
+        rounds_text = attrs["i"]
+        if not (rounds_text.isascii() and rounds_text.isdigit()) or len(rounds_text) > 9:
+            raise ValueError(
+                f"the server's SCRAM iteration count is not a number: {clip(rounds_text, 20)!r}"
+            )
+        nonce, salt, rounds = attrs["r"], base64.b64decode(attrs["s"]), int(rounds_text)
+        if not 1 <= rounds <= MAX_SCRAM_ITERATIONS:
+            raise ValueError(
+                f"the server asks for {rounds} SCRAM iterations; the probe does 1 to "
+                f"{MAX_SCRAM_ITERATIONS}"
+            )
         if not nonce.startswith(self.nonce):
             raise ValueError("the server's SCRAM nonce does not extend ours")
         salted = hashlib.pbkdf2_hmac("sha256", self.password.encode(), salt, rounds)
@@ -402,7 +417,7 @@ async def _authenticate(
                 evidence["authenticated"] = True
                 continue
             if code == 10:
-                mechanisms = [m.decode() for m in body[4:].split(b"\x00") if m]
+                mechanisms = [clip(m, 40) for m in body[4:].split(b"\x00", 16)[:16] if m]
                 evidence["sasl_mechanisms"] = mechanisms
                 asked = "scram-sha-256" if "SCRAM-SHA-256" in mechanisms else "sasl"
             elif code in (11, 12):
@@ -437,7 +452,7 @@ async def _authenticate(
         if kind == ord("S"):
             key, _, value = body.partition(b"\x00")
             if key == b"server_version":
-                evidence["server_version"] = value.rstrip(b"\x00").decode("utf-8", "replace")
+                evidence["server_version"] = clip(value.rstrip(b"\x00"), 80)
             continue
         if kind == ord("Z"):
             if not authenticated:

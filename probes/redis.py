@@ -17,6 +17,7 @@ from ._net import (
     Clock,
     TlsFailure,
     classify_oserror,
+    clip,
     close_writer,
     escape_bytes,
     hostport,
@@ -74,7 +75,7 @@ class _Replies:
             await self._fill()
         line, _, rest = bytes(self.buf).partition(b"\r\n")
         self.buf = bytearray(rest)
-        kind, body = chr(line[0]), line[1:].decode("utf-8", "replace")
+        kind, body = chr(line[0]), clip(line[1:])
         if kind == "$":
             try:
                 size = int(body)
@@ -86,7 +87,7 @@ class _Replies:
                 raise _NotRedis
             while len(self.buf) < size + 2:
                 await self._fill()
-            body = bytes(self.buf[:size]).decode("utf-8", "replace")
+            body = clip(bytes(self.buf[:size]))
             self.buf = self.buf[size + 2 :]
         return kind, body
 
