@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -237,8 +238,11 @@ def _demo_workspace() -> Workspace:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["lab"]:
-        from pnet.lab.cli import main as lab_main
-
+        try:
+            from pnet.lab.cli import main as lab_main
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            return 0
         return lab_main(args_list[1:])
     args = build_parser().parse_args(args_list)
     try:

@@ -20,7 +20,7 @@ import sys
 from dataclasses import replace
 from typing import TextIO
 
-from pnet.errors import InputError
+from pnet.errors import InputError, safe_line
 from pnet.lab import Lab, LabError
 from pnet.lab.network import Served
 
@@ -61,11 +61,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _error(message: str) -> int:
-    print(f"pnet: error: {message}", file=sys.stderr, flush=True)
+    print(f"pnet: error: {safe_line(message)}", file=sys.stderr, flush=True)
     return 2
 
 
 def main(argv: list[str]) -> int:
+    """Serve until SIGINT or SIGTERM; a second one while stopping changes nothing: exit 0."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _ignore_interrupts()
+        return 0
+
+
+def _ignore_interrupts() -> None:
+    """Once the lab is stopping, further Ctrl-Cs are ignored, up to the process's last
+    instruction (an interpreter shutting down would otherwise die of the signal: exit 130)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def _main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if not 0 <= args.dns_port <= 65535:
         return _error(f"--dns-port {args.dns_port}: a port is 0 to 65535")
@@ -95,8 +111,6 @@ def main(argv: list[str]) -> int:
         return asyncio.run(_serve(lab, network))
     except LabError as exc:
         return _error(str(exc))
-    except KeyboardInterrupt:
-        return 0
 
 
 async def _serve(lab: Lab, network: str | None) -> int:
@@ -122,6 +136,8 @@ async def _serve(lab: Lab, network: str | None) -> int:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        if stop.is_set():
+            _ignore_interrupts()
     return 0
 
 
