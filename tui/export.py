@@ -16,7 +16,7 @@ from pnet.connect import connect_tabs
 from pnet.diagnose.finding import Finding, Severity
 from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
-from pnet.secrets import mask_text
+from pnet.secrets import mask_json, mask_text
 from pnet.tui.status import Status
 
 
@@ -64,7 +64,7 @@ def markdown(
     warnings = sum(1 for f in every if f.severity == Severity.WARNING)
     out += [f"**{_count(errors, 'error')}, {_count(warnings, 'warning')}**", ""]
     if path_lines:
-        out += ["## Path check", "", "```", *path_lines, "```", ""]
+        out += ["## Path check", "", "```", *map(mask_text, path_lines), "```", ""]
     for st in states:
         svc = st.service
         out += [f"## {st.status.mark} {svc.name}", ""]
@@ -105,16 +105,6 @@ def markdown(
     return "\n".join(out).rstrip() + "\n"
 
 
-def _mask_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, Mapping):
-        return {k: _mask_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_mask_json(v) for v in value]
-    return value
-
-
 def as_json(
     workspace: Workspace, source: Service | None, states: Sequence[ServiceState], when: datetime
 ) -> dict[str, Any]:
@@ -136,7 +126,7 @@ def as_json(
             entry["env"] = {k: [r.to_json() for r in v] for k, v in st.env.items()}
             entry["env_findings"] = [f.to_json() for f in st.env_findings]
         reports.append(entry)
-    masked: dict[str, Any] = _mask_json(
+    masked: dict[str, Any] = mask_json(
         {
             "version": 1,
             "generated": when.isoformat(timespec="seconds"),

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from pnet.model import Service, Workspace
 from pnet.pathcheck import State, Verdict
+from pnet.secrets import mask_text
 
 if TYPE_CHECKING:
     from pnet.tui.engine import Engine
@@ -43,11 +44,12 @@ def render_verdict(verdict: Verdict) -> Group:
     for stage in verdict.stages:
         line = Text(stage.title, style="bold" if stage.state is State.FAILED else "")
         if stage.detail:
-            line.append(f"  {stage.detail}", style="dim" if stage.state is State.SKIPPED else "")
+            shown = mask_text(stage.detail)
+            line.append(f"  {shown}", style="dim" if stage.state is State.SKIPPED else "")
         grid.add_row(Text(stage.state.mark, style=STATE_STYLES[stage.state]), line)
         if stage is verdict.failed and stage.fix:
-            grid.add_row(Text("→", style="bold green"), Text(stage.fix))
-    return Group(Text(verdict.summary, style=head_style), Text(""), grid)
+            grid.add_row(Text("→", style="bold green"), Text(mask_text(stage.fix)))
+    return Group(Text(mask_text(verdict.summary), style=head_style), Text(""), grid)
 
 
 class PathCheckScreen(ModalScreen[None]):
