@@ -13,13 +13,19 @@ from pnet.errors import quote
 MAX_PORT = 65535
 
 
+def digits(text: str) -> bool:
+    """Whether text is a whole number `int()` reads at once: ASCII digits, at most 18 (`²`
+    and `٣` are digits to `str.isdigit`, and `int()` refuses 4,300 of them)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 class BadArgument(ValueError):
     """An argument that is not what its option expects: one line, exit 2."""
 
 
 def port_problem(text: str) -> str | None:
     """Why `text` is not a port (1 to 65535), or None."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 5:
+    if not digits(text) or len(text) > 5:
         return f"a port is a number from 1 to {MAX_PORT}, not {quote(text)}"
     if not 1 <= int(text) <= MAX_PORT:
         return f"a port is a number from 1 to {MAX_PORT}, not {int(text)}"

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 
-from pnet.secrets import mask_text, one_line
+from pnet.secrets import looks_random, mask_text, one_line
 
 QUOTE_UP_TO = 40
 """Longer values are described (`a text of 5,000 characters`), not quoted."""
 LINE_UP_TO = 600
 
+_WORDS = re.compile(r"[\w.,/+ -]*")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.$/{}\[\] -]{0,63}")
 _LONG_QUOTED = tuple(
     re.compile(rf"(?<![^\s(\[{{,=:]){q}[^{q}\n]{{{QUOTE_UP_TO + 1},}}{q}(?![^\s)\]}},.;:])")
@@ -35,7 +36,9 @@ def safe_line(text: str) -> str:
 
 
 def quote(value: object) -> str:
-    """A value for an error message: quoted when short and clean, else its shape."""
+    """A value for an error message: quoted when it is a few words (`'gold'`, `'10.0.0.0/8'`),
+    else only its shape (`a text of 35 characters`): a line of some other file, a password or
+    a key is never echoed."""
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, int):
@@ -46,10 +49,8 @@ def quote(value: object) -> str:
         return repr(value)
     if not isinstance(value, str):
         return type(value).__name__
-    if len(value) > QUOTE_UP_TO:
+    if len(value) > QUOTE_UP_TO or not _WORDS.fullmatch(value) or looks_random(value):
         return f"a text of {len(value):,} characters"
-    if not value.isprintable():
-        return f"a text of {len(value):,} characters with control characters"
     return repr(mask_text(value))
 
 

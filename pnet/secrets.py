@@ -80,7 +80,7 @@ def _secret_name(n: str) -> bool:
     if not n or n in _NOT_SECRET_EXACT or n.endswith(_NOT_SECRET_SUFFIXES):
         return False
     if n in _SECRET_EXACT or n.endswith(_SECRET_SUFFIXES) or n.startswith(("AUTH", "PWD_")):
-        return not n.startswith("AUTHOR")
+        return not (n == "AUTHOR" or n.startswith(("AUTHOR_", "AUTHORS", "AUTHORITY")))
     return any(word in n for word in _SECRET_WORDS)
 
 
@@ -120,6 +120,19 @@ def looks_random(value: str) -> bool:
     if n >= 20 and upper and lower:
         return True
     return n >= 32 and digits * 8 >= n
+
+
+_USER_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}")
+
+
+def _token_user(user: str) -> bool:
+    """A URL's user that is a token rather than a name: long, with letters and digits."""
+    return (
+        bool(_USER_TOKEN.fullmatch(user))
+        and any(c.isdigit() for c in user)
+        and any(c.isalpha() for c in user)
+        and not _PLATFORM_ID.fullmatch(user)
+    )
 
 
 # Each shape starts with a literal (found first with `in`, so a text without it costs
@@ -273,7 +286,7 @@ def _userinfo(spans: _Spans, start: int, end: int, *, scheme: bool) -> int:
     else:
         return start
     user = text[start:user_end] if user_end - start <= _LONGEST_RANDOM else ""
-    if looks_random(user) or has_credential_shape(user):
+    if looks_random(user) or has_credential_shape(user) or _token_user(user):
         spans.add(start, user_end)
     return at + 1
 

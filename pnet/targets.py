@@ -7,6 +7,7 @@ import weakref
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
+from pnet.argcheck import digits
 from pnet.model import EnvVar, Kind, Platform, Service, Workspace
 from pnet.platforms import railway, render
 from pnet.secrets import mask_text
@@ -484,7 +485,7 @@ def _companion_port(var: EnvVar, env: dict[str, str | None]) -> int | None:
     stem = m["stem"]
     for cand in (f"{stem}_PORT", f"{stem}PORT"):
         value = env.get(cand)
-        if value and value.strip().isdigit():
+        if value and digits(value.strip()):
             return int(value.strip())
     return None
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pnet.argcheck import digits
 from pnet.model import EnvironmentInfo, EnvVar, Kind, Platform, Service, Workspace
 from pnet.platforms import render
 from pnet.sources.schema import Reader, type_name
@@ -878,7 +879,7 @@ class _Parser:
         for var, _ in raw.vars:
             if var.get("key") == "PORT" and "value" in var:
                 text = _text(var, "value").strip()
-                if text.isdigit() and 1 <= int(text) <= 65535:
+                if digits(text) and 1 <= int(text) <= 65535:
                     return int(text)
                 note = (
                     f"{self.file}:{var.line}: PORT of service {raw.name!r} is {text!r}, not a "
@@ -895,7 +896,7 @@ class _Parser:
             if "fromGroup" in var:
                 group = self.groups.get(str(var["fromGroup"]))
                 for gv in group.vars if group else []:
-                    if gv.key == "PORT" and gv.value and gv.value.isdigit():
+                    if gv.key == "PORT" and gv.value and digits(gv.value):
                         return int(gv.value)
         return None
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pnet import platforms
+from pnet.argcheck import digits
 from pnet.errors import InputError
 from pnet.model import EnvVar, Kind, Platform, Service, Workspace
 from pnet.platforms import railway, render
@@ -254,7 +255,7 @@ def _port(environ: Mapping[str, str], key: str = "PORT") -> int | None:
     value = _value(environ, key)
     if value is None:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
+    if not digits(value) or not 1 <= int(value) <= 65535:
         raise InputError(f"{key} is {value!r}: expected a port from 1 to 65535", "environment")
     return int(value)
 

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
+from pnet.argcheck import digits
 from pnet.errors import QUOTE_UP_TO, InputError, quote, quote_key
 from pnet.yamlload import Node, Seq
 
@@ -163,11 +164,6 @@ class Reader:
                 self.fail(f"items of {key!r} in {what} must be strings", seq.line_of(i))
             out.append(str(v))
         return tuple(out)
-
-
-def digits(text: str) -> bool:
-    """Whether text is a whole number `int()` reads at once: ASCII digits, at most 18."""
-    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def scalar_text(value: Any) -> str:
