@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint format bench screenshots lab clean
+.PHONY: demo test check lint format bench screenshots lab fuzz clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,20 @@ test: check
 		unshare --net sh -c 'ip link set lo up && exec $(BIN)/python -m pytest -q'; \
 	else \
 		$(BIN)/python -m pytest -q; \
+	fi
+
+## make fuzz: the fuzz and secret tests at FUZZ_SCALE times their CI size, with fresh seeds
+## (a failure prints the example and how to replay it). In the same private namespace as test.
+FUZZ_SCALE ?= 40
+FUZZ_TESTS := tests/test_fuzz_inputs.py tests/test_fuzz_peers.py tests/test_fuzz_signals.py \
+	tests/test_secrets.py tests/test_secrets_outputs.py
+fuzz: $(STAMP)
+	@if [ "$$(id -u)" = 0 ] && command -v ip >/dev/null && unshare --net true 2>/dev/null; then \
+		echo "fuzzing in a private network namespace (loopback only), scale $(FUZZ_SCALE)"; \
+		PNET_FUZZ_SCALE=$(FUZZ_SCALE) PNET_FUZZ_RANDOM=1 unshare --net sh -c \
+			'ip link set lo up && exec $(BIN)/python -m pytest -q $(FUZZ_TESTS)'; \
+	else \
+		PNET_FUZZ_SCALE=$(FUZZ_SCALE) PNET_FUZZ_RANDOM=1 $(BIN)/python -m pytest -q $(FUZZ_TESTS); \
 	fi
 
 ## make check: everything but the tests

@@ -9,6 +9,7 @@ module starts on loopback.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -243,3 +244,88 @@ def test_instance_environments_live(lab: LabThread, changes, fmt, monkeypatch) -
     monkeypatch.chdir(tempfile.gettempdir())
     environ = {**RENDER_INSTANCE, **changes}
     run_doctor(["--nameserver", _ns(lab), "--timeout", "0.3", "--format", fmt], environ)
+
+
+# ---- what the fuzzers found, kept as cases -----------------------------------------------
+
+MALFORMED = {
+    "nested-300": "services: " + "[" * 300 + "]" * 300 + "\n",
+    "nested-block": "services:\n" + "".join("  " * i + "- \n" for i in range(1, 120)),
+    "alias-in-itself": "services: &a [*a]\n",
+    "alias-bomb": "".join(
+        f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n" if i else 'a0: &a0 ["x"]\n'
+        for i in range(10)
+    ),
+    "huge-int": "services:\n  - type: web\n    name: a\n    numInstances: " + "9" * 5000 + "\n",
+    "huge-hex-port": "platform: render\nworkspace: x\nservices:\n  - name: a\n    type: web\n"
+    "    ports: [0x" + "f" * 3700 + "]\n",
+    "bad-date": "services:\n  - type: web\n    name: a\n    runtime: node\n    plan: 2001-13-45\n",
+    "non-ascii-key": "services:\n  - type: web\n    name: a\n    runtime: node\n    ключ: 1\n",
+    "superscript-port": "services:\n  - type: web\n    name: a\n    runtime: node\n"
+    "    envVars:\n      - key: PORT\n        value: '²'\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+@pytest.mark.parametrize("option", ["--workspace", "--blueprint"])
+def test_malformed_files(tmp_path: Path, case: str, option: str) -> None:
+    path = tmp_path / "input.yaml"
+    path.write_text(MALFORMED[case], encoding="utf-8")
+    run = run_doctor([option, str(path), "--offline", "--format", "json"])
+    assert len(run.err) < 700
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["api-h3k9:0"],
+        ["api-h3k9:65536"],
+        ["[::1]:99999"],
+        ["[::1"],
+        ["http://api-h3k9:0/"],
+        ["--nameserver", "999.999.999.999:53"],
+        ["--nameserver", "[::1"],
+        ["--nameserver", "127.0.0.1"],
+        ["--nameserver", "127.0.0.1:0"],
+        ["--nameserver", "ohio="],
+        ["--timeout", "nan"],
+        ["--timeout", "0"],
+    ],
+)
+def test_malformed_arguments_are_usage_errors(args: list[str]) -> None:
+    run = run_doctor(["--workspace", str(HEALTHY), "--from", "api", *args])
+    assert run.code == 2, run.context()
+
+
+@pytest.mark.parametrize("key", ["ké", "a b", "tab\there", "\x07"])
+def test_an_api_key_no_header_can_carry_is_a_usage_error(key: str) -> None:
+    run = run_doctor([], {"RENDER_API_KEY": key})
+    assert run.code == 2 and "RENDER_API_KEY" in run.err
+    assert key not in run.err
+
+
+def test_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "render.yaml"
+    os.mkfifo(fifo)
+    run = run_doctor(["--blueprint", str(fifo), "--offline"])
+    assert run.code == 2 and "named pipe" in run.err and run.seconds < 1
+
+
+def test_a_terminal_is_refused_at_once() -> None:
+    leader, follower = os.openpty()
+    try:
+        run = run_doctor(["--workspace", os.ttyname(follower), "--offline"])
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert run.code == 2 and "terminal" in run.err and run.seconds < 1
+
+
+def test_standard_input_is_read_for_a_dash(monkeypatch) -> None:
+    read, write = os.pipe()
+    os.write(write, HEALTHY.read_bytes())
+    os.close(write)
+    with os.fdopen(read, encoding="utf-8") as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        run = run_doctor(["--workspace", "-", "--offline", "--all"])
+    assert run.code == 0 and "tidy" in run.out
