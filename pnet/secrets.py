@@ -28,6 +28,7 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 MASK = "••••••"
@@ -84,11 +85,13 @@ def _secret_name(n: str) -> bool:
     return any(word in n for word in _SECRET_WORDS)
 
 
+@lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """Whether a variable's name says its whole value is a secret (`STRIPE_KEY`, `DB_PASS`)."""
     return _secret_name(_norm(key))
 
 
+@lru_cache(maxsize=4096)
 def is_secret_param(name: str) -> bool:
     """Whether a query parameter's name says its value is a secret (`api-key`, `sig`)."""
     n = _norm(name)
@@ -432,6 +435,12 @@ def mask_text(text: str) -> str:
     """The text with every secret replaced by MASK (see the module's policy)."""
     if not text:
         return text
+    return _masked(text)
+
+
+@lru_cache(maxsize=1024)
+def _masked(text: str) -> str:
+    """mask_text, remembered: the same value reaches several outputs."""
     return _apply(text, _scan(text))
 
 

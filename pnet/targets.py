@@ -48,7 +48,10 @@ _HOSTPORT = re.compile(
 _BARE_HOST = re.compile(rf"^{_HOSTNAME}\.?$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
-_REFERENCE = re.compile(r"\$\{\{\s*(?:(?P<ns>[A-Za-z0-9_ -]+)\.)?(?P<var>[A-Za-z0-9_]+)\s*\}\}")
+_REFERENCE = re.compile(
+    r"\$\{\{\s*(?:(?P<ns>[A-Za-z0-9_-](?:[A-Za-z0-9_ -]*[A-Za-z0-9_-])?)\s*\.)?"
+    r"(?P<var>[A-Za-z0-9_]+)\s*\}\}"
+)
 _IGNORED_KEYS = frozenset({"HOST", "HOSTNAME", "PORT", "PWD", "HOME", "PATH", "OLDPWD"})
 _PLATFORM_PREFIXES = ("RENDER_", "RAILWAY_")
 _HOST_KEY = re.compile(r"^(?P<stem>.*?)_?(HOST|HOSTNAME)$")

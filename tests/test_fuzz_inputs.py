@@ -8,6 +8,7 @@ module starts on loopback.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -329,3 +330,38 @@ def test_standard_input_is_read_for_a_dash(monkeypatch) -> None:
         monkeypatch.setattr(sys, "stdin", stdin)
         run = run_doctor(["--workspace", "-", "--offline", "--all"])
     assert run.code == 0 and "tidy" in run.out
+
+
+LONG = 100_000
+LONG_VALUES = {
+    "references": "${{" * (LONG // 3),
+    "reference-spaces": "${{" + " " * LONG,
+    "userinfo": "http://" + "a:@" * (LONG // 3),
+    "query": "?a=" * (LONG // 3),
+    "urls": "http://a-b.c:80/" * (LONG // 16),
+    "ats": "@" * LONG,
+    "name": "a" * LONG,
+}
+
+
+@pytest.mark.parametrize("case", sorted(LONG_VALUES))
+@pytest.mark.parametrize("platform", ["render", "railway"])
+def test_long_hostile_values_stay_fast(scratch: Path, case: str, platform: str) -> None:
+    """100 KB built to make a backtracking regex or a quadratic scan take minutes."""
+    value = LONG_VALUES[case]
+    where = "region: oregon" if platform == "render" else "environment: production"
+    head = (
+        "platform: render\nworkspace: x\n"
+        if platform == "render"
+        else "platform: railway\nproject: p\nenvironments: {production: {network: dual-stack}}\n"
+    )
+    text = (
+        f"{head}services:\n  - name: api\n    type: web\n    {where}\n    ports: [8080]\n"
+        f"    env:\n      X_URL: {json.dumps(value)}\n      Y_HOST: {json.dumps(value)}\n"
+        f"  - name: {json.dumps(value[:5000])}\n    type: pserv\n    {where}\n"
+    )
+    path = scratch / f"long-{platform}-{case}.yaml"
+    path.write_text(text, encoding="utf-8")
+    for args in (["--all"], ["--from", "api", "--format", "json"]):
+        run = run_doctor(["--workspace", str(path), "--offline", *args])
+        assert run.seconds < 3.0, f"{run.seconds:.1f} s"

@@ -72,7 +72,7 @@ def is_public_host(host: str) -> bool:
 
 # ---- reference variables (`${{service.KEY}}`, `${{shared.KEY}}`, `${{ KEY }}`) ---------------
 
-REFERENCE = re.compile(r"\$\{\{(?P<body>.*?)\}\}")
+REFERENCE = re.compile(r"\$\{\{(?P<body>(?:(?!\}\}|\$\{\{)[^\n])*)\}\}")
 SHARED = "shared"
 MAX_REFERENCE_DEPTH = 8
 PROVIDED_PREFIX = "RAILWAY_"
