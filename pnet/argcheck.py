@@ -7,6 +7,7 @@ expected; the front ends turn it into their usage error (exit 2).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 
 from pnet.errors import quote
 
@@ -97,6 +98,20 @@ def target(text: str) -> str:
         if problem:
             raise BadArgument(f"{quote(stripped)}: {problem}")
     return text
+
+
+API_KEY_VARIABLES = {
+    "render": ("RENDER_API_KEY",),
+    "railway": ("RAILWAY_API_TOKEN", "RAILWAY_TOKEN"),
+}
+
+
+def platform_key(api: str | None, environ: Mapping[str, str]) -> None:
+    """The key an API source (`render`, `railway:PROJECT`) will send, checked before it is."""
+    for name in API_KEY_VARIABLES.get((api or "").partition(":")[0], ()):
+        if environ.get(name):
+            api_key(name, environ[name])
+            return
 
 
 def api_key(name: str, value: str) -> str:

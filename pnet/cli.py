@@ -186,6 +186,10 @@ def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
     else:
         env = dict(environ)
         api = _api(args, env)
+        try:
+            argcheck.platform_key(api, env)
+        except argcheck.BadArgument as exc:
+            raise InputError(str(exc)) from None
         instance = api is None and in_instance(environ)
         workspace, source = load_workspace(api=api, environ=env, cwd=Path.cwd())
     if args.source:

@@ -109,15 +109,10 @@ def _target(text: str) -> str:
 
 
 def _api_key(api: str | None, environ: Mapping[str, str]) -> None:
-    """The key an API source will send, checked before anything is sent."""
-    names = {"render": ("RENDER_API_KEY",), "railway": ("RAILWAY_API_TOKEN", "RAILWAY_TOKEN")}
-    for name in names.get((api or "").partition(":")[0], ()):
-        if environ.get(name):
-            try:
-                argcheck.api_key(name, environ[name])
-            except argcheck.BadArgument as exc:
-                raise UsageError(str(exc)) from None
-            return
+    try:
+        argcheck.platform_key(api, environ)
+    except argcheck.BadArgument as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _explain(kind: str, out: IO[str]) -> int:

@@ -19,7 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pnet import cli
 from pnet.diagnose.kinds import KINDS
+from pnet.errors import InputError
 from pnet.lab import LabThread
 from pnet.sources.fixture import load
 from tests.fuzzing import (
@@ -53,6 +55,15 @@ def lab() -> Iterator[LabThread]:
         yield running
 
 
+def app_plan(option: str, path: Path) -> None:
+    """What `pnet` decides before the app opens: a plan, or one InputError (exit 2)."""
+    args = cli.build_parser().parse_args([option, str(path)])
+    try:
+        cli.plan(args, {})
+    except InputError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 700
+
+
 def _ns(lab: LabThread) -> str:
     host, port = lab.nameserver
     return f"{host}:{port}"
@@ -63,7 +74,7 @@ WORDS = st.text(alphabet=st.characters(blacklist_categories=["Nd", "Cs"]), max_s
 CORRUPT = st.one_of(st.none(), st.sampled_from([b"\xff", b"\xc3", b"\x00", b"\xef\xbb\xbf"]))
 
 
-@fuzz(400)
+@fuzz(250)
 @given(
     text=mutated_text(_texts(WORKSPACES)),
     corrupt=CORRUPT,
@@ -74,9 +85,10 @@ def test_mutated_fixtures(scratch: Path, text: str, corrupt: bytes | None, fmt: 
     path = scratch / "fixture.yaml"
     write_bytes(path, text, corrupt)
     run_doctor(["--workspace", str(path), "--offline", "--format", fmt, *how])
+    app_plan("--workspace", path)
 
 
-@fuzz(400)
+@fuzz(250)
 @given(
     text=mutated_text(_texts(BLUEPRINTS)),
     corrupt=CORRUPT,
@@ -87,6 +99,7 @@ def test_mutated_blueprints(scratch: Path, text: str, corrupt: bytes | None, fmt
     path = scratch / "render.yaml"
     write_bytes(path, text, corrupt)
     run_doctor(["--blueprint", str(path), "--offline", "--format", fmt, *(["--all"] * every)])
+    app_plan("--blueprint", path)
 
 
 # ---- argument sets ---------------------------------------------------------------------
@@ -274,6 +287,7 @@ def test_malformed_files(tmp_path: Path, case: str, option: str) -> None:
     path.write_text(MALFORMED[case], encoding="utf-8")
     run = run_doctor([option, str(path), "--offline", "--format", "json"])
     assert len(run.err) < 700
+    app_plan(option, path)
 
 
 @pytest.mark.parametrize(

@@ -162,7 +162,7 @@ def test_a_secret_named_url_is_masked_as_a_url() -> None:
     assert secrets_in("SENTRY_DSN", dsn) == ["abcdef0123456789abcdef0123456789"]
 
 
-@fuzz(600)
+@fuzz(400)
 @given(secretforms.forms())
 def test_no_form_shows_its_secret(form: tuple[str, list[str]]) -> None:
     value, secrets = form
@@ -187,7 +187,7 @@ def test_masking_twice_changes_nothing_more(text: str) -> None:
     assert mask_text(once) == once
 
 
-@fuzz(200)
+@fuzz(100)
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
