@@ -4,10 +4,10 @@ One function, `mask_text`, decides for free text; `mask_value` adds a variable's
 `mask_json` applies it to every string of a JSON value. The policy (README, "Security"):
 
 - URL credentials: the password of `scheme://user:password@host` always, and the user too when
-  it looks like a token (`https://ghp_…@github.com`, a Sentry DSN's key). The authority is read
-  the way clients read it: up to the last `@` before the host (Python, redis-py and Node's URL
-  allow an unencoded `@` in a password), and past an unencoded `/` in the password (libpq reads
-  `user:pa/ss@host` whole). `user:password@host` with no scheme too.
+  it looks like a token (`https://ghp_…@github.com`, a Sentry DSN's key). Clients differ on a
+  password with an unencoded `@` or `/` (redis-py and Node's URL end it at the last `@` of the
+  authority, libpq at the first, SQLAlchemy reads past a `/`): the mask covers the longest of
+  these readings. `user:password@host` with no scheme too.
 - Query and fragment parameters whose names say secret (`password`, `sslpassword`,
   `client_secret`, `api-key`, `auth`, `private_token`, `X-Amz-Signature`, `sig`, ...: case and
   `-`/`_` do not matter), and any parameter whose value looks random (a signature, a key).
@@ -18,8 +18,9 @@ One function, `mask_text`, decides for free text; `mask_value` adds a variable's
   GitLab `glpat-`, Slack `xoxb-`, AWS `AKIA…`, Google `AIza…`, OpenAI `sk-…`, Render `rnd_…`,
   JWTs, crypt(3) hashes, PEM private key blocks.
 
-No regular expression here can backtrack over more than a bounded stretch, and the scans are
-plain `find` loops, so masking a megabyte takes milliseconds, whatever the megabyte holds.
+Every pattern here reads each character a bounded number of times (none can backtrack from
+every position over the rest of the text), and the scans are `find` loops: masking is linear in
+the text, whatever the text holds.
 """
 
 from __future__ import annotations
@@ -256,8 +257,8 @@ def _userinfo(spans: _Spans, start: int, end: int, *, scheme: bool) -> int:
 
     With a scheme, the userinfo ends at the last `@` before the first `/`, `?` or `#` (as
     Python, redis-py and Node's URL read it) or, for `user:password@`, at a later `@` when the
-    password would hold a `/` (as libpq reads it) but not a `/` and then a `?`, which is a path
-    and a query. With no scheme only `user:password@host` counts (not `name@example.com`).
+    password would hold a `/` (as SQLAlchemy reads it) but not a `/` and then a `?`, which is a
+    path and a query. With no scheme only `user:password@host` counts (not `name@example.com`).
     """
     text = spans.text
     std_end = _first(text, "/?#", start, end)
