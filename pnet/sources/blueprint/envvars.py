@@ -210,22 +210,25 @@ def plain_var(var: Node) -> EnvVar | None:
     return None
 
 
-def port_of(ctx: Context, raw: Raw) -> int:
-    """The port a web or private service serves: its own `PORT` value, else 10000."""
+def port_of(ctx: Context, raw: Raw) -> tuple[int, bool]:
+    """The port a web or private service serves, and whether the file says it: its own `PORT`
+    value or its group's, else Render's default 10000, assumed."""
     for var, _ in raw.vars:
         if var.get("key") == "PORT" and "value" in var:
             text = text_of(var, "value").strip()
             if text.isdigit() and 1 <= int(text) <= 65535:
-                return int(text)
+                return int(text), True
             note = (
                 f"{ctx.file}:{var.line}: PORT of service {raw.name!r} is {text!r}, not a "
                 f"port: Render's default {render.DEFAULT_PORT} is assumed"
             )
             if note not in ctx.notes:
                 ctx.notes.append(note)
-            return render.DEFAULT_PORT
+            return render.DEFAULT_PORT, False
     group_port = _group_port(ctx, raw)
-    return group_port if group_port is not None else render.DEFAULT_PORT
+    if group_port is not None:
+        return group_port, True
+    return render.DEFAULT_PORT, False
 
 
 def _group_port(ctx: Context, raw: Raw) -> int | None:

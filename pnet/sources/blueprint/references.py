@@ -203,9 +203,10 @@ def _service_property(ctx: Context, base: EnvVar, target: Raw, prop: str) -> Env
             note=f"{target.name} is a {label}: "
             f"{stype.why_not_receiving or 'it has no internal address'}",
         )
-    port = port_of(ctx, target)
+    port, known = port_of(ctx, target)
     if prop == "port":
-        return replace(base, value=str(port))
+        guess = "" if known else f" (assumed: {target.name} sets no PORT; Render's default)"
+        return replace(base, value=str(port), note=base.note + guess if guess else base.note)
     if prop == "host":
         return replace(
             base, note=f"the slug's hash is assigned at creation: Render injects `{slug}`"

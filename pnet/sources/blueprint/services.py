@@ -89,8 +89,10 @@ def build_service(ctx: Context, raw: Raw) -> Service:
     stype = render.service_type(raw.kind, raw.plan)
     env = service_env(ctx, raw)
     ports: tuple[int, ...] = ()
+    ports_known = True
     if raw.kind in (Kind.WEB, Kind.PSERV):
-        ports = (port_of(ctx, raw),)
+        port, ports_known = port_of(ctx, raw)
+        ports = (port,)
     elif raw.kind is Kind.KEYVALUE:
         ports = (render.KEYVALUE_PORT,)
     host = slug_base(raw.name) if stype.has_internal_address else None
@@ -111,6 +113,7 @@ def build_service(ctx: Context, raw: Raw) -> Service:
         host=host,
         host_known=False,
         ports=ports,
+        ports_known=ports_known,
         public_url=public_url,
         env=env,
         instances=instances if instances is not None else 1,
