@@ -91,11 +91,12 @@ def render_text(report: Report, style: Style | None = None) -> str:
     style = style or Style()
     ws = report.workspace
     lines: list[str] = []
-    where = platforms.of(ws).scope_word
+    adapter = platforms.of(ws)
+    where = adapter.scope_word
     src = report.source
     head = f"pnet-doctor: {ws.name} ({ws.platform.value})"
     if src is not None:
-        head += f", from {src.name} ({src.type.label}, {where} {src.location or '-'})"
+        head += f", from {src.name} ({src.type.label}, {where} {adapter.location_note(src)})"
     elif any(c.target.source for c in report.checks):
         head += ", every service"
     if report.offline:

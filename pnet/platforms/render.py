@@ -147,6 +147,7 @@ class Render:
     docs = DOCS
     reserved_ports = RESERVED_PORTS
     max_open_ports: int | None = MAX_OPEN_PORTS
+    default_service_port: int | None = DEFAULT_PORT
     builds_reach_private_network = True
     find_address = "copy the address from the target's Connect → Internal tab"
     where_to_learn = (
