@@ -16,7 +16,7 @@ from pnet import __version__, argcheck
 from pnet.errors import InputError, bare
 
 if TYPE_CHECKING:
-    from pnet.engine import Options
+    from pnet.checks import Options
     from pnet.model import Service, Workspace
 
 THEMES = (
@@ -174,7 +174,7 @@ class Plan:
 
 
 def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
-    from pnet.engine import Options
+    from pnet.checks import Options
     from pnet.sources import load_workspace
 
     nameserver = parse_nameserver(args.nameserver) if args.nameserver else None

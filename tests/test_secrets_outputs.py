@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pnet import engine
+from pnet import checks
 from pnet.lab import LabThread
 from pnet.sources.fixture import load, loads
 from pnet.targets import targets_from_env
@@ -112,10 +112,10 @@ def _export(workspace_text: str, nameserver: tuple[str, int] | None) -> tuple[st
     assert api is not None
     targets = targets_from_env(workspace, api)
     if nameserver is None:
-        report = engine.run_offline(workspace, api, targets)
+        report = checks.run_offline(workspace, api, targets)
     else:
-        options = engine.Options(nameserver=nameserver).scaled(0.25)
-        report = asyncio.run(engine.run(workspace, api, targets, options))
+        options = checks.Options(nameserver=nameserver).scaled(0.25)
+        report = asyncio.run(checks.run(workspace, api, targets, options))
     states = [
         ServiceState(
             service=api,
