@@ -374,7 +374,7 @@ def test_did_you_mean_stays_bounded_on_thousands_of_unknown_names(monkeypatch):
     from pnet.diagnose import closest
 
     calls = 0
-    real = closest.levenshtein
+    real = closest.levenshtein  # type: ignore[attr-defined]
 
     def counted(a, b, bound=None):
         nonlocal calls
