@@ -226,7 +226,7 @@ def _psql(pw: str, host: str, user: str, db: str, reveal: bool) -> ConnectField:
 
 def internal_auth(service: Service) -> bool:
     """Whether the Key Value instance asks for credentials on its internal URL."""
-    return service.lab is not None and service.lab.auth is not None
+    return service.internal_auth
 
 
 def _render_keyvalue(service: Service, reveal: bool) -> list[ConnectTab]:

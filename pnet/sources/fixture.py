@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pnet import platforms
+from pnet.lab import faults as lab_faults
+from pnet.lab.faults import LabFaults
 from pnet.model import (
-    LAB_BINDS,
-    LAB_PROTOCOLS,
     EnvironmentInfo,
     EnvVar,
     Kind,
-    LabFaults,
     Network,
     Platform,
     Service,
@@ -50,15 +50,36 @@ LAB_KEYS = ("listen", "bind", "down", "http_status", "delay_ms", "protocol", "tl
 ENVIRONMENT_KEYS = ("network", "isolated", "shared")
 
 
+@dataclass(frozen=True)
+class Fixture:
+    """A fixture read whole: the workspace, and what the lab serves instead of the truth
+    (each service's `lab:` block, by service name; the lab and the tests read it)."""
+
+    workspace: Workspace
+    lab: Mapping[str, LabFaults] = field(default_factory=dict)
+
+
 def load(path: str | Path) -> Workspace:
-    return parse(load_file(path), str(path))
+    return read(path).workspace
 
 
 def loads(text: str, file: str = "<fixture>") -> Workspace:
-    return parse(load_text(text, file), file)
+    return reads(text, file).workspace
+
+
+def read(path: str | Path) -> Fixture:
+    return parse_fixture(load_file(path), str(path))
+
+
+def reads(text: str, file: str = "<fixture>") -> Fixture:
+    return parse_fixture(load_text(text, file), file)
 
 
 def parse(doc: Any, file: str) -> Workspace:
+    return parse_fixture(doc, file).workspace
+
+
+def parse_fixture(doc: Any, file: str) -> Fixture:
     r = Reader(file)
     if doc is None:
         r.fail("the file is empty: expected `platform:` and `services:`")
@@ -108,11 +129,12 @@ def parse(doc: Any, file: str) -> Workspace:
         r.require(top, "services", "the fixture"), "`services`", top.line_of("services")
     )
     services: list[Service] = []
+    faults: dict[str, LabFaults] = {}
     seen: dict[str, int] = {}
     hosts: dict[tuple[str, str | None], int] = {}
     for index, raw in enumerate(raw_services):
         node = r.mapping(raw, "each service", raw_services.line_of(index))
-        svc = _service(r, node, platform, environments)
+        svc, lab = _service(r, node, platform, environments)
         if svc.name in seen:
             r.fail(
                 f"duplicate service name {svc.name!r} (first on line {seen[svc.name]})",
@@ -130,10 +152,12 @@ def parse(doc: Any, file: str) -> Workspace:
                 )
             hosts[(svc.host, scope)] = node.line
         services.append(svc)
+        if lab is not None:
+            faults[svc.name] = lab
     project = r.string(top, "project", "the fixture")
     if platform is Platform.RAILWAY:
         services = resolve_railway_references(services, shared, project)
-    return Workspace(
+    workspace = Workspace(
         name=name,
         platform=platform,
         services=tuple(services),
@@ -141,11 +165,12 @@ def parse(doc: Any, file: str) -> Workspace:
         environments=environments,
         source=file,
     )
+    return Fixture(workspace, faults)
 
 
 def _service(
     r: Reader, node: Node, platform: Platform, environments: dict[str, EnvironmentInfo]
-) -> Service:
+) -> tuple[Service, LabFaults | None]:
     r.check_keys(node, SERVICE_KEYS, "a service")
     name = r.string(node, "name", "a service")
     if not name:
@@ -195,7 +220,7 @@ def _service(
         ports = _default_ports(platform, kind, stype.has_internal_address)
     env = _env(r, node, what)
     lab = _lab(r, node, what)
-    return Service(
+    service = Service(
         name=name,
         type=stype,
         platform=platform,
@@ -217,9 +242,10 @@ def _service(
         password=r.string(node, "password", what),
         build_command=r.string(node, "build_command", what),
         start_command=r.string(node, "start_command", what),
-        lab=lab,
+        internal_auth=kind is Kind.KEYVALUE and lab is not None and lab.auth is not None,
         line=node.line,
     )
+    return service, lab
 
 
 def _default_ports(platform: Platform, kind: Kind, addressable: bool) -> tuple[int, ...]:
@@ -310,17 +336,19 @@ def _env(r: Reader, node: Node, what: str) -> tuple[EnvVar, ...]:
 
 
 def _lab(r: Reader, node: Node, what: str) -> LabFaults | None:
+    """The service's `lab:` block. A Key Value store whose lab asks for a password has
+    internal authentication on (`Service.internal_auth`)."""
     if "lab" not in node or node["lab"] is None:
         return None
     lab = r.mapping(node["lab"], f"'lab' of {what}", node.line_of("lab"))
     r.check_keys(lab, LAB_KEYS, f"'lab' of {what}")
     return LabFaults(
         listen=r.ports(lab, "listen", f"'lab' of {what}"),
-        bind=r.choice(lab, "bind", f"'lab' of {what}", LAB_BINDS, "any") or "any",
+        bind=r.choice(lab, "bind", f"'lab' of {what}", lab_faults.BINDS, "any") or "any",
         down=r.integer(lab, "down", f"'lab' of {what}", 0, low=0) or 0,
         http_status=r.integer(lab, "http_status", f"'lab' of {what}", None, low=100, high=599),
         delay_ms=r.integer(lab, "delay_ms", f"'lab' of {what}", 0, low=0, high=600_000) or 0,
-        protocol=r.choice(lab, "protocol", f"'lab' of {what}", LAB_PROTOCOLS),
+        protocol=r.choice(lab, "protocol", f"'lab' of {what}", lab_faults.PROTOCOLS),
         tls=r.boolean(lab, "tls", f"'lab' of {what}"),
         auth=r.string(lab, "auth", f"'lab' of {what}"),
     )
