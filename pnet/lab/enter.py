@@ -35,6 +35,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
+        usage=f"{PROG} SERVICE [--instance N] [--lab TAG] [--env-file] [-- CMD ...]",
         description="Run a command inside an instance of a running `pnet lab --netns`, "
         "with the instance's resolver and environment.",
     )
@@ -46,7 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--env-file", action="store_true", help="print the instance's environment file and exit"
     )
-    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ...")
     return parser
 
 
@@ -78,10 +78,11 @@ def find(service: str, index: int, tag: str | None) -> dict[str, Any] | str:
 
 
 def main(argv: list[str]) -> int:
+    command: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, command = argv[:cut], argv[cut + 1 :]
     args = build_parser().parse_args(argv)
-    command = list(args.command)
-    if command[:1] == ["--"]:
-        command = command[1:]
     if args.instance < 1:
         return _error(f"--instance {args.instance}: instances are numbered from 1")
     found = find(args.service, args.instance, args.lab)

@@ -78,7 +78,7 @@ def available() -> str | None:
         return "--netns needs the `ip` command (iproute2)"
     if shutil.which("dnsmasq") is None:
         return "--netns needs dnsmasq, each network's resolver (Debian: dnsmasq-base)"
-    existed, mounted = NETNS_RUN.exists(), os.path.ismount(NETNS_RUN)
+    existed, mounted = NETNS_RUN.exists(), _is_mount(NETNS_RUN)
     name = f"{PREFIX}check{os.getpid()}"
     try:
         _ip("netns", "add", name)
@@ -220,7 +220,7 @@ class Fabric:
             "namespaces": self.namespaces,
             "etc": [str(NETNS_ETC / name) for name in self.instance_ns.values()],
             "etc_made": not NETNS_ETC.exists(),
-            "run_netns_mounted": os.path.ismount(NETNS_RUN),
+            "run_netns_mounted": _is_mount(NETNS_RUN),
             "run_netns_existed": NETNS_RUN.exists(),
             "state": str(self.state),
             "workspace": self.plan.workspace.name,
@@ -247,9 +247,9 @@ class Fabric:
         fabric = ["link set lo up"]
         by_network: dict[str, list[str]] = {}
         for k, inst in enumerate(self.plan.instances):
-            veth = f"v{k:x}"
+            veth = f"pv{k:x}"
             fabric.append(
-                f"link add {veth} type veth peer name eth0 netns {self.instance_ns[inst.id]}"
+                f"link add name {veth} type veth peer name eth0 netns {self.instance_ns[inst.id]}"
             )
             by_network.setdefault(inst.network, []).append(veth)
         for net in self.plan.networks:
@@ -400,6 +400,12 @@ def sweep_stale() -> list[str]:
     """Remove what labs whose process is gone left behind (killed before they could stop):
     the processes in their namespaces, the namespaces, their files. Returns the namespaces."""
     removed: list[str] = []
+    if NETNS_RUN.is_dir():
+        for path in NETNS_RUN.glob(f"{PREFIX}check*"):
+            pid = path.name.removeprefix(f"{PREFIX}check")
+            if pid.isdigit() and not _alive(int(pid), None):
+                _ip("netns", "del", path.name, check=False)
+                removed.append(path.name)
     if not STATE.is_dir():
         return removed
     for tmp in STATE.glob(".*.tmp"):
@@ -463,6 +469,31 @@ def _pids_in(names: list[str]) -> list[int]:
     return sorted(pids)
 
 
+def _mount_id(path: Path) -> int | None:
+    """The id of the mount that holds `path` as this process sees it (hidden ones aside)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        for line in Path(f"/proc/self/fdinfo/{fd}").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key == "mnt_id":
+                return int(value)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+    return None
+
+
+def _is_mount(path: Path) -> bool:
+    """Whether a mount sits on `path`, a bind mount on its own file system included (which
+    `os.path.ismount` does not see)."""
+    mine = _mount_id(path)
+    return mine is not None and mine != _mount_id(path.parent)
+
+
 def _release_run_netns(*, remove: bool) -> None:
     """Unmount `/run/netns` once it holds no namespace, when it was not a mount before a
     lab ran (`ip netns add` makes it one), and remove it when it did not exist; never while
@@ -473,10 +504,13 @@ def _release_run_netns(*, remove: bool) -> None:
     except OSError:
         return
     umount = shutil.which("umount")
-    if os.path.ismount(NETNS_RUN) and umount is not None:
-        subprocess.run(
-            [umount, str(NETNS_RUN)], capture_output=True, timeout=IP_TIMEOUT_S, check=False
-        )
-    if remove and not os.path.ismount(NETNS_RUN):
+    if umount is not None:
+        for _ in range(2):
+            if not _is_mount(NETNS_RUN):
+                break
+            subprocess.run(
+                [umount, str(NETNS_RUN)], capture_output=True, timeout=IP_TIMEOUT_S, check=False
+            )
+    if remove and not _is_mount(NETNS_RUN):
         with contextlib.suppress(OSError):
             NETNS_RUN.rmdir()
