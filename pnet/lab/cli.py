@@ -82,6 +82,11 @@ def main(argv: list[str]) -> int:
         read = fixture.read(args.fixture)
     except InputError as exc:
         return _error(str(exc))
+    if args.netns and args.dns_port:
+        return _error(
+            "--dns-port: with --netns each network's resolver listens on port 53, "
+            "where its instances' system resolver looks"
+        )
     if args.netns:
         from pnet.lab import netns
 
