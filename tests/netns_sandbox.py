@@ -160,13 +160,14 @@ def _alive(processes: list[str]) -> list[str]:
     return [p for p in processes if _started(p.split()[0]) == p.split()[2]]
 
 
-def _start(fixture: str) -> subprocess.Popen[bytes]:
+def _start(fixture: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "pnet.lab", "--netns", fixture],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,
+        env=env,
     )
 
 
@@ -252,6 +253,23 @@ def scenario_interrupt_build(fixture: str) -> dict[str, Any]:
     }
 
 
+def scenario_fail(fixture: str) -> dict[str, Any]:
+    """The build fails halfway: every network's resolver, a dnsmasq that cannot start (a
+    stand-in first on PATH that says why and ends), after the namespaces and links are made."""
+    before = snapshot()
+    folder = Path("/run/pnet-sandbox-bin")
+    folder.mkdir()
+    fake = folder / "dnsmasq"
+    fake.write_text("#!/bin/sh\necho 'dnsmasq: failed to create listening socket' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{folder}:{os.environ.get('PATH', '')}"}
+    proc = _start(fixture, env)
+    code, err = _finish(proc)
+    fake.unlink()
+    folder.rmdir()
+    return {"before": before, "after": snapshot(), "code": code, "stderr": err}
+
+
 def scenario_kill(fixture: str, moment: str) -> dict[str, Any]:
     """kill -9 at a moment of the build (`record`, `namespaces`, `served`), then the next
     lab sweeps what the first one left."""
@@ -296,6 +314,8 @@ def main(argv: list[str]) -> int:
         result = scenario_stop(fixture, signals=2)
     elif scenario == "interrupt-build":
         result = scenario_interrupt_build(fixture)
+    elif scenario == "fail":
+        result = scenario_fail(fixture)
     elif scenario.startswith("kill-"):
         result = scenario_kill(fixture, scenario.removeprefix("kill-"))
     else:

@@ -330,6 +330,15 @@ def test_ctrl_c_twice_while_building_ends_cleanly(sandbox: Any) -> None:
     assert r["left"] == []
 
 
+def test_a_build_that_fails_halfway_leaves_nothing_and_says_why(sandbox: Any) -> None:
+    r = sandbox("fail")
+    assert r["code"] == 2
+    assert r["stderr"].strip() == (
+        "pnet: error: dnsmasq for oregon ended: dnsmasq: failed to create listening socket"
+    )
+    _same(r["before"], r["after"])
+
+
 @pytest.mark.parametrize("moment", ["record", "namespaces", "served"])
 def test_a_lab_killed_at_any_moment_is_swept_by_the_next(sandbox: Any, moment: str) -> None:
     r = sandbox(f"kill-{moment}")
