@@ -15,7 +15,7 @@ from pnet import __version__
 from pnet.errors import InputError
 
 if TYPE_CHECKING:
-    from pnet.engine import Options
+    from pnet.checks import Options
     from pnet.model import Service, Workspace
     from pnet.sources.fixture import Fixture
 
@@ -179,7 +179,7 @@ class Plan:
 
 
 def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
-    from pnet.engine import Options
+    from pnet.checks import Options
     from pnet.sources import load_workspace
 
     nameserver = parse_nameserver(args.nameserver) if args.nameserver else None

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pnet.connect import EXTERNAL_NOT_ALLOWED, ConnectTab, connect_tabs
 from pnet.model import Service, Workspace
+from pnet.platforms import ConnectTab, connect_tabs
+from pnet.platforms.render_connect import EXTERNAL_NOT_ALLOWED
 from pnet.secrets import MASK
 from pnet.sources import fixture
 

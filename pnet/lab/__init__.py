@@ -2,11 +2,11 @@
 
 `Lab` (`pnet.lab.server`) serves it from an event loop, `LabThread` (`pnet.lab.thread`) from a
 thread of its own; `pnet.lab.network` plans the addresses, `pnet.lab.peers` speaks the
-protocols, `pnet.lab.netns` builds the network namespaces (root), `pnet.lab.faults` holds what
+protocols, `pnet.lab.netns` builds the network namespaces (root), `pnet.lab.faults` looks up what
 a fixture's `lab:` blocks ask for, `pnet.lab.cli` is `pnet lab`.
 
-The names below are loaded on first use, so that reading a fixture (which needs only
-`pnet.lab.faults`) does not load the lab.
+The names below are loaded on first use, so that importing one small module of the lab
+(`pnet.lab.faults`) does not load all of it.
 """
 
 from __future__ import annotations

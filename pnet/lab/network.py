@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from pnet import platforms
 from pnet.lab.faults import Faults, LabFaults
 from pnet.lab.faults import of as faults_of
 from pnet.model import Kind, Network, Service, Workspace
@@ -233,7 +234,7 @@ def plan(
     families = {}
     for loc in locations:
         first = next(s for s in workspace.services if s.location == loc)
-        families[loc] = workspace.network_of(first)
+        families[loc] = platforms.of(workspace).network(workspace, first)
 
     counters = dict.fromkeys(locations, 0)
     instances: list[Instance] = []

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from pnet import platforms
-from pnet.lab import faults as lab_faults
-from pnet.lab.faults import LabFaults
 from pnet.model import (
     EnvironmentInfo,
     EnvVar,
@@ -45,9 +43,47 @@ SERVICE_KEYS = (
     "password",
     "build_command",
     "start_command",
+    "internal_auth",
 )
 LAB_KEYS = ("listen", "bind", "down", "http_status", "delay_ms", "protocol", "tls", "auth")
+LAB_BINDS = ("any", "loopback", "ipv4", "ipv6")
+LAB_PROTOCOLS = (
+    "http",
+    "tcp",
+    "redis",
+    "postgres",
+    "drip",
+    "endless-body",
+    "redirect-loop",
+    "close-mid-header",
+    "http09",
+    "tls-stall",
+    "silent",
+    "blackhole",
+)
 ENVIRONMENT_KEYS = ("network", "isolated", "shared")
+
+
+@dataclass(frozen=True)
+class LabFaults:
+    """A service's `lab:` block: what the lab serves instead of the truth.
+
+    The workspace does not hold it; `read` gives it beside the workspace, for the lab
+    (`pnet.lab.faults`) and the tests. listen: ports served instead of the service's own;
+    bind: what the app binds (LAB_BINDS); down: instances that do not answer; http_status:
+    what every HTTP request answers; delay_ms: delay before each first byte; protocol: what
+    is spoken (LAB_PROTOCOLS); tls: serve TLS (self-signed); auth: the Redis / PostgreSQL
+    password the server requires.
+    """
+
+    listen: tuple[int, ...] | None = None
+    bind: str = "any"
+    down: int = 0
+    http_status: int | None = None
+    delay_ms: int = 0
+    protocol: str | None = None
+    tls: bool = False
+    auth: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +252,7 @@ def _service(
         else:
             host, host_known = name, False
     ports = r.ports(node, "ports", what)
+    ports_known = ports is not None or kind.is_datastore
     if ports is None:
         ports = _default_ports(platform, kind, stype.has_internal_address)
     env = _env(r, node, what)
@@ -230,6 +267,8 @@ def _service(
         host=host,
         host_known=host_known,
         ports=ports,
+        ports_known=ports_known or not ports,
+        internal_auth=r.boolean(node, "internal_auth", what),
         public_url=r.string(node, "public_url", what),
         env=env,
         instances=r.integer(node, "instances", what, 1, low=0, high=100) or 0,
@@ -242,7 +281,6 @@ def _service(
         password=r.string(node, "password", what),
         build_command=r.string(node, "build_command", what),
         start_command=r.string(node, "start_command", what),
-        internal_auth=kind is Kind.KEYVALUE and lab is not None and lab.auth is not None,
         line=node.line,
     )
     return service, lab
@@ -336,19 +374,17 @@ def _env(r: Reader, node: Node, what: str) -> tuple[EnvVar, ...]:
 
 
 def _lab(r: Reader, node: Node, what: str) -> LabFaults | None:
-    """The service's `lab:` block. A Key Value store whose lab asks for a password has
-    internal authentication on (`Service.internal_auth`)."""
     if "lab" not in node or node["lab"] is None:
         return None
     lab = r.mapping(node["lab"], f"'lab' of {what}", node.line_of("lab"))
     r.check_keys(lab, LAB_KEYS, f"'lab' of {what}")
     return LabFaults(
         listen=r.ports(lab, "listen", f"'lab' of {what}"),
-        bind=r.choice(lab, "bind", f"'lab' of {what}", lab_faults.BINDS, "any") or "any",
+        bind=r.choice(lab, "bind", f"'lab' of {what}", LAB_BINDS, "any") or "any",
         down=r.integer(lab, "down", f"'lab' of {what}", 0, low=0) or 0,
         http_status=r.integer(lab, "http_status", f"'lab' of {what}", None, low=100, high=599),
         delay_ms=r.integer(lab, "delay_ms", f"'lab' of {what}", 0, low=0, high=600_000) or 0,
-        protocol=r.choice(lab, "protocol", f"'lab' of {what}", lab_faults.PROTOCOLS),
+        protocol=r.choice(lab, "protocol", f"'lab' of {what}", LAB_PROTOCOLS),
         tls=r.boolean(lab, "tls", f"'lab' of {what}"),
         auth=r.string(lab, "auth", f"'lab' of {what}"),
     )
