@@ -1,8 +1,9 @@
 """`pnet lab --netns` run in a sandbox, and what it leaves behind.
 
 `run(scenario, fixture, folder)` starts `python -m tests.netns_sandbox SCENARIO FIXTURE` in
-fresh mount and network namespaces (`unshare --mount --net`) with a tmpfs on `/run` and an
-overlay on `/etc`: inside, `ip netns list`, `/run/netns`, `/run/pnet-lab` and `/etc/netns` are
+fresh mount and network namespaces (`unshare --mount --net`) with a tmpfs on `/run`, an
+overlay on `/etc` and a tmpfs on `/etc/netns` (where other labs on this machine would show
+through the overlay): inside, `ip netns list`, `/run/netns`, `/run/pnet-lab` and `/etc/netns` are
 the sandbox's own, so what a lab leaves can be compared exactly, whatever other labs run on
 this machine; and the network namespace the lab is started in, the "caller's", is a
 throwaway one whose links, addresses, routes and rules can be compared too.
@@ -33,6 +34,8 @@ mount -t tmpfs pnet-sandbox-run /run
 mount -t tmpfs pnet-sandbox-etc "$1"
 mkdir "$1/up" "$1/work"
 mount -t overlay pnet-sandbox-etc -o lowerdir=/etc,upperdir="$1/up",workdir="$1/work" /etc
+mkdir -p /etc/netns
+mount -t tmpfs pnet-sandbox-etc-netns /etc/netns
 ip link set lo up
 shift
 exec "$@"
