@@ -18,6 +18,7 @@ from pnet.errors import InputError, bare
 if TYPE_CHECKING:
     from pnet.checks import Options
     from pnet.model import Service, Workspace
+    from pnet.sources.fixture import Fixture
 
 THEMES = (
     "textual-dark",
@@ -230,13 +231,17 @@ def _api(args: argparse.Namespace, env: dict[str, str]) -> str | None:
     return None
 
 
-def _demo_workspace() -> Workspace:
+def _demo_fixture() -> Fixture:
     from importlib.resources import as_file, files
 
     from pnet.sources import fixture
 
     with as_file(files("pnet.fixtures") / DEMO_FIXTURE) as path:
-        return fixture.load(path)
+        return fixture.read(path)
+
+
+def _demo_workspace() -> Workspace:
+    return _demo_fixture().workspace
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -265,7 +270,7 @@ def run(the_plan: Plan) -> int:
         if the_plan.demo:
             from pnet.lab import LabThread
 
-            lab = LabThread(the_plan.workspace)
+            lab = LabThread(the_plan.workspace, _demo_fixture().lab)
             try:
                 lab.start()
             except Exception as exc:

@@ -29,23 +29,6 @@ class Kind(StrEnum):
         return self in (Kind.POSTGRES, Kind.KEYVALUE)
 
 
-LAB_BINDS = ("any", "loopback", "ipv4", "ipv6")
-LAB_PROTOCOLS = (
-    "http",
-    "tcp",
-    "redis",
-    "postgres",
-    "drip",
-    "endless-body",
-    "redirect-loop",
-    "close-mid-header",
-    "http09",
-    "tls-stall",
-    "silent",
-    "blackhole",
-)
-
-
 class Network(StrEnum):
     """Address families a private network resolves names to."""
 
@@ -109,20 +92,6 @@ class Instance:
 
 
 @dataclass(frozen=True)
-class LabFaults:
-    """What the lab serves instead of the truth (the fixture's `lab:` block)."""
-
-    listen: tuple[int, ...] | None = None
-    bind: str = "any"
-    down: int = 0
-    http_status: int | None = None
-    delay_ms: int = 0
-    protocol: str | None = None
-    tls: bool = False
-    auth: str | None = None
-
-
-@dataclass(frozen=True)
 class Service:
     name: str
     type: ServiceType
@@ -148,7 +117,6 @@ class Service:
     password: str | None = None
     build_command: str | None = None
     start_command: str | None = None
-    lab: LabFaults | None = None
     line: int | None = None
     blueprint_name: str | None = None
 

@@ -20,7 +20,6 @@ from textual.pilot import Pilot
 
 from pnet.checks import Options
 from pnet.lab import LabThread
-from pnet.model import Workspace
 from pnet.sources import fixture
 from pnet.tui.app import PnetApp
 from pnet.tui.engine import CoreEngine
@@ -112,9 +111,9 @@ SHOTS: dict[str, Shot] = {
 }
 
 
-def demo_workspace() -> Workspace:
+def demo_fixture() -> fixture.Fixture:
     with as_file(files("pnet.fixtures") / "render-acme.yaml") as path:
-        return fixture.load(path)
+        return fixture.read(path)
 
 
 def _lab_listeners(lab: LabThread, name: str) -> Callable[[], Sequence[Any]]:
@@ -131,9 +130,10 @@ def _lab_listeners(lab: LabThread, name: str) -> Callable[[], Sequence[Any]]:
 
 
 async def take(folder: Path, names: Sequence[str]) -> list[Path]:
-    ws = demo_workspace()
+    demo = demo_fixture()
+    ws = demo.workspace
     written: list[Path] = []
-    with LabThread(ws) as lab:
+    with LabThread(ws, demo.lab) as lab:
         options = Options(nameserver=lab.nameserver, nameserver_for=lab.nameserver_for)
         for name in names:
             source = None
