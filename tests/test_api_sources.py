@@ -1,10 +1,13 @@
-"""The Render REST and Railway GraphQL sources against MockTransport, in their documented shapes."""
+"""The Render REST and Railway GraphQL sources, read for real: HTTPS through a CONNECT proxy to
+fakes that answer in the APIs' documented shapes (tests.apifake)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Callable
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,9 +15,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pnet.errors import InputError
+from pnet.errors import InputError, SourceError
 from pnet.model import Kind, Network, Platform, Workspace
 from pnet.sources import api, load_workspace
+from pnet.sources.api import http, render
+from pnet.sources.api.http import RetryPolicy
+from tests.apifake.railway import RailwayData, RailwayFake
+from tests.apifake.render import RenderData, RenderFake
+from tests.apifake.server import RAILWAY_HOST, RENDER_HOST, ApiCa, FakeApis, Request, Response
+
+QUICK = RetryPolicy(attempts=2, base=0.01, cap=0.05, budget=5.0)
+Proxied = Callable[[FakeApis], Path]
 
 KEY = "rnd_k3yS3cr3tValue0123456789"
 OWNER = {
@@ -255,64 +266,62 @@ SERVICES[1]["environmentId"] = ENVIRONMENTS[1]["id"]
 POSTGRES[0]["environmentId"] = ENVIRONMENTS[0]["id"]
 
 
-def page(items: list[dict[str, Any]], key: str, request: httpx.Request) -> httpx.Response:
-    """Render's cursor pagination: `[{cursor, <key>: {...}}]`, at most `limit` items."""
-    limit = int(request.url.params.get("limit", "20"))
-    cursor = request.url.params.get("cursor")
-    start = 0
-    if cursor:
-        start = next(i for i, it in enumerate(items) if f"c-{i}" == cursor) + 1
-    chunk = items[start : start + limit]
-    return httpx.Response(
-        200, json=[{"cursor": f"c-{start + i}", key: it} for i, it in enumerate(chunk)]
+def render_data() -> RenderData:
+    by_name = {s["name"]: s for s in SERVICES}
+    return RenderData(
+        owners=[OWNER],
+        services=SERVICES,
+        postgres=POSTGRES,
+        key_value=KEY_VALUE,
+        env_groups=[{**ENV_GROUP, "envVars": ENV_GROUP_VARS, "secretFiles": []}],
+        projects=PROJECTS,
+        environments=ENVIRONMENTS,
+        env_vars={by_name[n]["id"]: v for n, v in ENV_VARS.items()},
+        instances={
+            s["id"]: [
+                {"id": f"{s['id']}-{i:05d}", "createdAt": "2026-11-30T10:00:00Z"}
+                for i in range(s["serviceDetails"].get("numInstances", 1))
+            ]
+            for s in SERVICES
+            if s["type"] in ("web_service", "private_service")
+        },
+        connection_info={
+            str(POSTGRES[0]["id"]): {
+                "password": "Hx9sK2pQ7vW4",
+                "internalConnectionString": (
+                    "postgresql://acme:Hx9sK2pQ7vW4@dpg-d0a1b2c3d4e5f6g7h8i9-a/acme"
+                ),
+                "externalConnectionString": "postgresql://acme:Hx9sK2pQ7vW4@x/acme",
+                "psqlCommand": "PGPASSWORD=Hx9sK2pQ7vW4 psql -h x -U acme acme",
+            },
+            str(KEY_VALUE[0]["id"]): {
+                "internalConnectionString": "redis://red-c0d1e2f3g4h5i6j7k8l9:6379",
+                "externalConnectionString": "rediss://red-c0d1e2f3g4h5i6j7k8l9:Zz@x:6379",
+                "cliCommand": "valkey-cli --tls",
+            },
+        },
     )
 
 
-class RenderApi:
-    """A Render API double answering the documented list endpoints, recording each request."""
-
-    def __init__(self, owners: list[dict[str, Any]] | None = None) -> None:
-        self.owners = owners if owners is not None else [OWNER]
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        assert request.headers["authorization"] == f"Bearer {KEY}"
-        assert request.url.host == "api.render.com"
-        path = request.url.path
-        if path == "/v1/owners":
-            return page(self.owners, "owner", request)
-        if path == "/v1/services":
-            return page(SERVICES, "service", request)
-        if path == "/v1/postgres":
-            return page(POSTGRES, "postgres", request)
-        if path == "/v1/key-value":
-            return page(KEY_VALUE, "keyValue", request)
-        if path == "/v1/projects":
-            return page(PROJECTS, "project", request)
-        if path == "/v1/environments":
-            assert request.url.params["projectId"] == PROJECTS[0]["id"]
-            return page(ENVIRONMENTS, "environment", request)
-        if path == "/v1/env-groups":
-            return page([ENV_GROUP], "envGroup", request)
-        if path == f"/v1/env-groups/{ENV_GROUP['id']}":
-            return httpx.Response(
-                200, json={**ENV_GROUP, "envVars": ENV_GROUP_VARS, "secretFiles": []}
-            )
-        for svc in SERVICES:
-            if path == f"/v1/services/{svc['id']}/env-vars":
-                return page(ENV_VARS.get(svc["name"], []), "envVar", request)
-        return httpx.Response(404, json={"id": "not-found", "message": "not found"})
+@contextlib.contextmanager
+def render_api(
+    ca: ApiCa, proxied: Proxied, data: RenderData | None = None, **kw: Any
+) -> Iterator[tuple[FakeApis, RenderFake]]:
+    fake = RenderFake(data or render_data(), KEY, **kw)
+    with FakeApis(ca, {RENDER_HOST: fake}) as apis:
+        proxied(apis)
+        yield apis, fake
 
 
-async def fetch_render(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> Workspace:
-    return await api.fetch_render(KEY, transport=httpx.MockTransport(handler), **kw)
+def paths(apis: FakeApis) -> list[str]:
+    return [r.path for r in apis.seen()]
 
 
-async def test_render_api_workspace() -> None:
-    double = RenderApi()
-    ws = await fetch_render(double)
+async def test_render_api_workspace(api_ca, proxied) -> None:
+    with render_api(api_ca, proxied) as (apis, _):
+        ws = await api.fetch_render(KEY)
     assert ws.platform is Platform.RENDER and ws.name == "Acme"
+    assert apis.connects and set(apis.connects) == {"api.render.com:443"}
     by = {s.name: s for s in ws.services}
     api_svc = by["api"]
     assert (api_svc.kind, api_svc.host, api_svc.host_known, api_svc.region, api_svc.plan) == (
@@ -325,6 +334,7 @@ async def test_render_api_workspace() -> None:
     assert api_svc.ports == (8080,) and api_svc.instances == 2
     assert api_svc.public_url == "https://api-x7f2.onrender.com"
     assert api_svc.health_path == "/healthz" and api_svc.start_command == "gunicorn app:app"
+    assert api_svc.build_command == "pip install -r requirements.txt"
     assert api_svc.env_var("SEARCH_URL") is not None
     search = by["search"]
     assert (search.kind, search.ports, search.public_url) == (Kind.PSERV, (9200, 9300), None)
@@ -338,12 +348,13 @@ async def test_render_api_workspace() -> None:
     preview = by["preview"]
     assert not preview.type.receives and preview.region == "frankfurt"
     db = by["acme-db"]
-    assert (db.kind, db.host, db.ports, db.database, db.user) == (
+    assert (db.kind, db.host, db.ports, db.database, db.user, db.password) == (
         Kind.POSTGRES,
         "dpg-d0a1b2c3d4e5f6g7h8i9-a",
         (5432,),
         "acme",
         "acme",
+        "Hx9sK2pQ7vW4",
     )
     assert db.ip_allow_list == ("0.0.0.0/0",)
     assert (api_svc.project, api_svc.environment) == ("platform", "platform/production")
@@ -364,131 +375,234 @@ async def test_render_api_workspace() -> None:
     assert search_url is not None and search_url.value == "http://search-q1w2:9200"
     assert mailer.env_var("OTEL_EXPORTER_OTLP_ENDPOINT") is not None
     cache = by["cache"]
-    assert (cache.kind, cache.host, cache.ports, cache.ip_allow_list) == (
+    assert (cache.kind, cache.host, cache.ports, cache.ip_allow_list, cache.password) == (
         Kind.KEYVALUE,
         "red-c0d1e2f3g4h5i6j7k8l9",
         (6379,),
         (),
+        None,
     )
     assert any("legacy" in n and "suspended" in n for n in ws.notes)
+    seen = apis.seen()
     lists = [
         r
-        for r in double.requests
-        if not r.url.path.endswith("/env-vars")
-        and not r.url.path.startswith(("/v1/env-groups/", "/v1/environments"))
+        for r in seen
+        if not r.path.endswith(("/env-vars", "/instances", "/connection-info"))
+        and not r.path.startswith(("/v1/env-groups/", "/v1/environments"))
     ]
-    assert all(r.url.params["limit"] == "100" for r in lists)
-    assert all(r.url.params.get("ownerId") == OWNER["id"] for r in lists[1:])
-    env_paths = {r.url.path for r in double.requests if r.url.path.endswith("/env-vars")}
+    assert all(r.query["limit"] == "100" for r in lists)
+    assert all(r.query.get("ownerId") == OWNER["id"] for r in lists[1:])
+    env_paths = {r.path for r in seen if r.path.endswith("/env-vars")}
     assert len(env_paths) == len(SERVICES) - 1  # no env vars for the static site
+    counted = {r.path.split("/")[3] for r in seen if r.path.endswith("/instances")}
+    # the web and private services that receive, not the free one, not the suspended one
+    assert counted == {s["id"] for s in SERVICES if s["name"] in ("api", "search")}
+    assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in seen)
+    assert all(r.headers["user-agent"].startswith("pnet/") for r in seen)
 
 
-async def test_render_api_follows_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api, "PAGE_LIMIT", 2)
-    double = RenderApi()
-    ws = await fetch_render(double)
+async def test_render_instances_are_the_live_ones(api_ca, proxied) -> None:
+    """An autoscaled service counts what runs, not its setting or its minimum."""
+    data = render_data()
+    api_svc = data.services[0]
+    api_svc["serviceDetails"]["autoscaling"] = {"enabled": True, "min": 1, "max": 5}
+    data.instances[api_svc["id"]] = [
+        {"id": f"{api_svc['id']}-{i}", "createdAt": "2026-11-30T10:00:00Z"} for i in range(4)
+    ]
+    with render_api(api_ca, proxied, data):
+        ws = await api.fetch_render(KEY)
+    assert ws.service("api").instances == 4  # type: ignore[union-attr]
+    assert "api runs 4 instances (its setting says 1)" in ws.notes
+
+
+async def test_render_api_follows_cursors(api_ca, proxied, monkeypatch) -> None:
+    monkeypatch.setattr(render, "PAGE_LIMIT", 2)
+    with render_api(api_ca, proxied) as (apis, _):
+        ws = await api.fetch_render(KEY)
     assert {s.name for s in ws.services} >= {s["name"] for s in SERVICES}
-    cursors = [r.url.params.get("cursor") for r in double.requests if r.url.path == "/v1/services"]
-    assert cursors == [None, "c-1", "c-3", "c-5"]
+    cursors = [r.query.get("cursor") for r in apis.seen() if r.path == "/v1/services"]
+    assert len(cursors) == 4 and cursors[0] is None and len(set(cursors)) == 4
 
 
-async def test_render_api_several_workspaces() -> None:
+async def test_render_api_several_workspaces(api_ca, proxied) -> None:
     other = {"id": "usr-a1b2c3d4e5f6g7h8i9j0", "name": "Jo", "type": "user"}
-    with pytest.raises(InputError) as info:
-        await fetch_render(RenderApi([OWNER, other]))
-    message = str(info.value)
-    assert "reaches 2 workspaces" in message and "render:WORKSPACE" in message
-    ws = await fetch_render(RenderApi([OWNER, other]), workspace="Acme")
-    assert ws.name == "Acme"
-    with pytest.raises(InputError) as info:
-        await fetch_render(RenderApi([OWNER, other]), workspace="Nope")
-    assert "no workspace 'Nope'" in str(info.value)
+    data = render_data()
+    data.owners = [OWNER, other]
+    with render_api(api_ca, proxied, data):
+        with pytest.raises(InputError) as info:
+            await api.fetch_render(KEY)
+        message = str(info.value)
+        assert "reaches 2 workspaces" in message and "RENDER_WORKSPACE=ID_OR_NAME" in message
+        ws = await api.fetch_render(KEY, workspace="Acme")
+        assert ws.name == "Acme"
+        with pytest.raises(InputError) as info:
+            await api.fetch_render(KEY, workspace="Nope")
+        assert "no workspace 'Nope'" in str(info.value)
+        ws = await api.fetch_render(KEY, service_id=SERVICES[0]["id"])
+        assert ws.name == "Acme"
+        environ = {"RENDER_API_KEY": KEY, "RENDER_WORKSPACE": OWNER["id"]}
+        read = await asyncio.to_thread(api.load, "render", environ)
+        assert read.workspace.name == "Acme"
 
 
-def _answer(response: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return response
+def _down_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.servers import free_port
 
-    return handler
-
-
-def _down(request: httpx.Request) -> httpx.Response:
-    raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution", request=request)
-
-
-def _slow(request: httpx.Request) -> httpx.Response:
-    raise httpx.ReadTimeout("timed out", request=request)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{free_port()}")
 
 
 @pytest.mark.parametrize(
-    ("handler", "expected"),
+    ("answer", "error", "expected"),
     [
         (
-            _answer(httpx.Response(401, json={"id": "unauthorized", "message": "unauthorized"})),
+            Response(401, {"id": "unauthorized", "message": "unauthorized"}),
+            InputError,
             "api.render.com: GET /owners: the API refused the key (401 Unauthorized)",
         ),
         (
-            _answer(httpx.Response(429, headers={"Retry-After": "30"})),
-            "api.render.com: GET /owners: rate limited (429): try again in 30 s",
+            Response(403, {"id": "forbidden", "message": "forbidden"}),
+            InputError,
+            "api.render.com: GET /owners: the key may not read this (403 Forbidden)",
         ),
         (
-            _answer(httpx.Response(500, json={"id": "x", "message": "internal server error"})),
-            "api.render.com: GET /owners: the API answered HTTP 500: internal server error",
+            Response(429, {"message": "slow down"}, [("Retry-After", "0")]),
+            SourceError,
+            "api.render.com: GET /owners: rate limited (429) (2 attempts in",
         ),
         (
-            _answer(httpx.Response(200, text="<html>Bad gateway</html>")),
+            Response(500, {"id": "x", "message": "internal server error"}),
+            SourceError,
+            "api.render.com: GET /owners: the API answered HTTP 500: internal server error "
+            "(2 attempts in",
+        ),
+        (
+            Response(200, "<html>Bad gateway</html>"),
+            SourceError,
             "api.render.com: GET /owners: the answer is not JSON",
         ),
         (
-            _answer(httpx.Response(200, json={"owners": []})),
+            Response(200, {"owners": []}),
+            SourceError,
             "api.render.com: GET /owners: unexpected answer (expected a list)",
         ),
         (
-            _answer(httpx.Response(200, json=[{"cursor": "x"}])),
+            Response(200, [{"cursor": "x"}]),
+            SourceError,
             "api.render.com: GET /owners: unexpected answer (items without 'owner')",
         ),
-        (_down, "api.render.com: GET /owners: cannot reach the API ("),
-        (_slow, "api.render.com: GET /owners: no answer in time"),
+        (
+            Response(400, {"message": "bad query"}),
+            SourceError,
+            "api.render.com: GET /owners: the API answered HTTP 400: bad query",
+        ),
     ],
 )
 async def test_render_api_errors_are_one_line(
-    handler: Callable[[httpx.Request], httpx.Response], expected: str
+    api_ca, proxied, answer: Response, error: type[Exception], expected: str
 ) -> None:
-    with pytest.raises(InputError) as info:
-        await fetch_render(handler)
+    with render_api(api_ca, proxied) as (_, fake):
+        fake.always = answer
+        with pytest.raises(error) as info:
+            await api.fetch_render(KEY, retry=QUICK)
     message = str(info.value)
     assert message.startswith(expected)
     assert "\n" not in message and KEY not in message
 
 
-def test_render_api_sync_entry_point_and_dispatcher() -> None:
-    double = RenderApi()
-    environ = {"RENDER_API_KEY": KEY}
-    ws = api.load("render", environ, transport=httpx.MockTransport(double))
-    assert ws.service("api") is not None
+async def test_render_api_network_down(api_ca, proxied, monkeypatch) -> None:
+    with render_api(api_ca, proxied):
+        _down_proxy(monkeypatch)
+        with pytest.raises(SourceError) as info:
+            await api.fetch_render(KEY, retry=QUICK)
+    message = str(info.value)
+    assert message.startswith("api.render.com: GET /owners: cannot reach the API (")
+    assert "(2 attempts in" in message and KEY not in message
+
+
+async def test_render_api_no_answer_in_time(api_ca, proxied, monkeypatch) -> None:
+    monkeypatch.setattr(http, "TIMEOUT", httpx.Timeout(0.3))
+    with render_api(api_ca, proxied) as (_, fake):
+        fake.always = Response(200, [], delay=1.5)
+        with pytest.raises(SourceError) as info:
+            await api.fetch_render(KEY, retry=QUICK)
+    assert str(info.value).startswith("api.render.com: GET /owners: no answer in time")
+
+
+def test_render_api_sync_entry_point_and_keys(api_ca, proxied, tmp_path) -> None:
+    with render_api(api_ca, proxied):
+        read = api.load("render", {"RENDER_API_KEY": KEY})
+        assert read.workspace.service("api") is not None and not read.cached
+        key_file = tmp_path / "render.key"
+        key_file.write_text(f"{KEY}\n")
+        ws, me = load_workspace(render_key_file=key_file, environ={})
+        assert ws.service("api") is not None and me is None
     with pytest.raises(InputError) as info:
         api.load("render", {})
-    assert "RENDER_API_KEY" in str(info.value)
+    assert "RENDER_API_KEY" in str(info.value) and "--render-api-key-file" in str(info.value)
     with pytest.raises(InputError) as info:
-        api.load("heroku", environ)
+        api.load("heroku", {"RENDER_API_KEY": KEY})
     assert "unknown API 'heroku'" in str(info.value)
 
 
-def test_dispatcher_identifies_the_instance_in_the_api_workspace(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    double = RenderApi()
-    real_load = api.load
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty"),
+        (b"\n  \n", "empty"),
+        (b"rnd a b\n", "not a key"),
+        (b"\xff\xfe", "not text"),
+        (b"x" * 5000, "too big"),
+    ],
+)
+def test_bad_key_files_are_one_line(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "key"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        load_workspace(render_key_file=path, environ={})
+    assert str(info.value).startswith(f"{path}: ") and expected in str(info.value)
+    with pytest.raises(InputError) as info:
+        load_workspace(railway_token_file=tmp_path / "missing", environ={})
+    assert "cannot read it" in str(info.value)
+    with pytest.raises(InputError) as info:
+        load_workspace(render_key_file=tmp_path, environ={})
+    assert "is a folder" in str(info.value)
 
-    def load(choice: str, environ: Any, *, transport: Any = None) -> Workspace:
-        return real_load(choice, environ, transport=httpx.MockTransport(double))
 
-    monkeypatch.setattr(api, "load", load)
-    environ = {"RENDER_API_KEY": KEY, "RENDER_SERVICE_NAME": "api-x7f2", "RENDER": "true"}
-    ws, me = load_workspace(api="render", environ=environ)
-    assert me is not None and me.name == "api" and me.region == "oregon"
-    ws, me = load_workspace(api="render", environ={"RENDER_API_KEY": KEY})
-    assert me is None and ws.service("api") is not None
+def test_a_key_file_may_be_a_pipe(api_ca, proxied, tmp_path) -> None:
+    fifo = tmp_path / "key.fifo"
+    os.mkfifo(fifo)
+    import threading
+
+    def feed() -> None:
+        with open(fifo, "w") as fh:
+            fh.write(KEY + "\n")
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        with render_api(api_ca, proxied):
+            ws, _ = load_workspace(render_key_file=fifo, environ={})
+    finally:
+        writer.join(timeout=5)
+    assert ws.name == "Acme"
+
+
+async def test_render_api_without_projects_still_loads(api_ca, proxied) -> None:
+    with render_api(api_ca, proxied) as (_, fake):
+        fake.faults["/v1/projects"] = [Response(403, {"message": "forbidden"})]
+        ws = await api.fetch_render(KEY)
+    assert ws.service("api") is not None and not ws.environments
+    assert any("projects and environments unknown" in n for n in ws.notes)
+
+
+async def test_datastore_credentials_the_key_may_not_read(api_ca, proxied) -> None:
+    with render_api(api_ca, proxied) as (_, fake):
+        path = f"/v1/postgres/{POSTGRES[0]['id']}/connection-info"
+        fake.faults[path] = [Response(403, {"message": "forbidden"})]
+        ws = await api.fetch_render(KEY)
+    db = ws.service("acme-db")
+    assert db is not None and db.password is None
+    assert any(n.startswith("acme-db: credentials unknown") for n in ws.notes)
 
 
 # ---- Railway ------------------------------------------------------------------------------
@@ -591,76 +705,68 @@ VARIABLES = {
     (STAGING["id"], "api"): {"PORT": "3000", "DATABASE_URL": "${{Postgres.DATABASE_URL}}"},
 }
 SHARED = {PROD["id"]: {"SENTRY_ENVIRONMENT": "production"}, STAGING["id"]: {}}
+PROJECT_TOKEN = "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d"
 
 
-class RailwayApi:
-    """A Railway GraphQL double: answers the queries the source sends, by operation."""
-
-    def __init__(self, *, projects: list[dict[str, Any]] | None = None) -> None:
-        self.projects = projects if projects is not None else [PROJECT]
-        self.operations: list[str] = []
-        self.headers: list[httpx.Headers] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        assert request.method == "POST"
-        assert str(request.url) == "https://backboard.railway.com/graphql/v2"
-        self.headers.append(request.headers)
-        body = json.loads(request.content)
-        query, variables = body["query"], body["variables"]
-        op = query.split("query ", 1)[1].split("(", 1)[0].split(" ", 1)[0].split("{", 1)[0]
-        self.operations.append(op)
-        if op == "ProjectToken":
-            data: dict[str, Any] = {"projectToken": {"project": PROJECT, "environment": STAGING}}
-        elif op == "Projects":
-            data = {"projects": {"edges": [{"node": p} for p in self.projects]}}
-        elif op == "Project":
-            assert variables["id"] == PROJECT["id"]
-            data = {
-                "project": {
-                    **PROJECT,
-                    "environments": {"edges": [{"node": PROD}, {"node": STAGING}]},
-                    "services": {
-                        "edges": [{"node": {"id": i, "name": n}} for n, i in SVC_IDS.items()]
-                    },
+def railway_data() -> RailwayData:
+    names = {i: n for n, i in SVC_IDS.items()}
+    environments: dict[str, dict[str, Any]] = {}
+    for env in (PROD, STAGING):
+        edges = []
+        for node in INSTANCES[env["id"]]:
+            replicas = node["numReplicas"]
+            deployment = {
+                "status": "SUCCESS",
+                "instances": [{"status": "RUNNING"} for _ in range(replicas)],
+            }
+            edges.append(
+                {
+                    "node": {
+                        **node,
+                        "latestDeployment": deployment,
+                        "activeDeployments": [deployment],
+                    }
                 }
-            }
-        elif op == "Environment":
-            env_id = variables["environmentId"]
-            name = PROD["name"] if env_id == PROD["id"] else STAGING["name"]
-            data = {
-                "environment": {
-                    "id": env_id,
-                    "name": name,
-                    "serviceInstances": {"edges": [{"node": n} for n in INSTANCES[env_id]]},
-                },
-                "privateNetworks": NETWORKS[env_id],
-                "shared": SHARED[env_id],
-            }
-        elif op == "Variables":
-            env_id = variables["environmentId"]
-            names = {i: n for n, i in SVC_IDS.items()}
-            data = {}
-            i = 0
-            while f"s{i}" in variables:
-                assert f"v{i}: variables(" in query
-                data[f"v{i}"] = VARIABLES[(env_id, names[variables[f"s{i}"]])]
-                i += 1
-        else:
-            return httpx.Response(400, json={"errors": [{"message": f"unknown query {op}"}]})
-        return httpx.Response(200, json={"data": data})
+            )
+        environments[env["id"]] = {
+            "environment": dict(env, serviceInstances={"edges": edges}),
+            "privateNetworks": NETWORKS[env["id"]],
+            "shared": SHARED[env["id"]],
+        }
+    variables: dict[str, dict[str, dict[str, str]]] = {PROD["id"]: {}, STAGING["id"]: {}}
+    for (env_id, name), values in VARIABLES.items():
+        variables[env_id][SVC_IDS[name]] = values
+    return RailwayData(
+        project={
+            **PROJECT,
+            "environments": [PROD, STAGING],
+            "services": [{"id": i, "name": names[i]} for i in SVC_IDS.values()],
+        },
+        environments=environments,
+        variables=variables,
+        project_token={"project": PROJECT, "environment": STAGING},
+    )
 
 
-async def fetch_railway(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> Workspace:
-    return await api.fetch_railway(TOKEN, transport=httpx.MockTransport(handler), **kw)
+@contextlib.contextmanager
+def railway_api(
+    ca: ApiCa, proxied: Proxied, data: RailwayData | None = None, **kw: Any
+) -> Iterator[tuple[FakeApis, RailwayFake]]:
+    kw.setdefault("project_token", PROJECT_TOKEN)
+    fake = RailwayFake(data or railway_data(), TOKEN, **kw)
+    with FakeApis(ca, {RAILWAY_HOST: fake}) as apis:
+        proxied(apis)
+        yield apis, fake
 
 
-async def test_railway_api_workspace() -> None:
-    double = RailwayApi()
-    ws = await fetch_railway(double)
+async def test_railway_api_workspace(api_ca, proxied) -> None:
+    with railway_api(api_ca, proxied) as (apis, fake):
+        ws = await api.fetch_railway(TOKEN)
     assert (ws.platform, ws.name, ws.project) == (Platform.RAILWAY, "shop", "shop")
     assert ws.environments["production"].network is Network.IPV6_ONLY
     assert ws.environments["staging"].network is Network.DUAL_STACK
-    assert double.headers[0]["authorization"] == f"Bearer {TOKEN}"
+    assert apis.seen()[0].headers["authorization"] == f"Bearer {TOKEN}"
+    assert set(apis.connects) == {"backboard.railway.com:443"}
     prod = {s.name: s for s in ws.services if s.environment == "production"}
     api_svc = prod["api"]
     assert (api_svc.kind, api_svc.host, api_svc.ports, api_svc.instances) == (
@@ -705,80 +811,133 @@ async def test_railway_api_workspace() -> None:
     staged = staging_api.env_var("DATABASE_URL")
     assert staged is not None and staged.value is None
     assert "no service named 'Postgres'" in staged.note
-    assert sorted(double.operations) == sorted(
+    assert sorted(fake.operations) == sorted(
         ["Projects", "Project", "Environment", "Variables", "Environment", "Variables"]
     )
+    assert all("unrendered: true" in r.json()["query"] for r in apis.seen()[-1:])
 
 
-async def test_railway_project_token_reads_its_environment() -> None:
-    double = RailwayApi()
-    ws = await fetch_railway(double, project_token=True)
-    assert double.headers[0]["project-access-token"] == TOKEN
-    assert "authorization" not in double.headers[0]
+async def test_railway_replicas_are_what_the_deployment_runs(api_ca, proxied) -> None:
+    data = railway_data()
+    node = data.environments[PROD["id"]]["environment"]["serviceInstances"]["edges"][0]["node"]
+    running = {
+        "status": "SUCCESS",
+        "instances": [{"status": "RUNNING"}, {"status": "CRASHED"}, {"status": "REMOVED"}],
+    }
+    node["activeDeployments"] = [running]
+    with railway_api(api_ca, proxied, data):
+        ws = await api.fetch_railway(TOKEN)
+    api_svc = next(s for s in ws.services if s.name == "api" and s.environment == "production")
+    assert api_svc.instances == 2
+    assert "api (production): 1 of 2 replicas running (1 crashed)" in ws.notes
+
+
+async def test_railway_replicas_the_plan_does_not_show(api_ca, proxied) -> None:
+    with railway_api(api_ca, proxied) as (_, fake):
+        fake.deployments_forbidden = True
+        ws = await api.fetch_railway(TOKEN)
+    api_svc = next(s for s in ws.services if s.name == "api" and s.environment == "production")
+    assert api_svc.instances == 2  # numReplicas
+    assert any("replicas unknown" in n for n in ws.notes)
+    assert fake.operations.count("Environment") == 4  # each environment asked again
+
+
+async def test_railway_project_token_reads_its_environment(api_ca, proxied) -> None:
+    with railway_api(api_ca, proxied) as (apis, fake):
+        ws = await api.fetch_railway(PROJECT_TOKEN, kind="project")
+    first = apis.seen()[0].headers
+    assert first["project-access-token"] == PROJECT_TOKEN and "authorization" not in first
     assert set(ws.environments) == {"staging"}
-    assert double.operations[0] == "ProjectToken"
+    assert fake.operations[0] == "ProjectToken"
 
 
-async def test_railway_several_projects_need_a_choice() -> None:
+async def test_railway_token_of_unknown_kind(api_ca, proxied) -> None:
+    """A token from a file is tried as an account token, then as a project token."""
+    with railway_api(api_ca, proxied) as (_, fake):
+        ws = await api.fetch_railway(PROJECT_TOKEN, kind="unknown")
+        assert set(ws.environments) == {"staging"}
+        assert fake.operations[:2] == ["Projects", "ProjectToken"]
+        ws = await api.fetch_railway(TOKEN, kind="unknown")
+        assert set(ws.environments) == {"production", "staging"}
+
+
+async def test_railway_several_projects_need_a_choice(api_ca, proxied) -> None:
     other = {"id": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a", "name": "blog"}
-    with pytest.raises(InputError) as info:
-        await fetch_railway(RailwayApi(projects=[PROJECT, other]))
-    assert "reaches 2 projects" in str(info.value) and "railway:PROJECT_ID" in str(info.value)
-    ws = await fetch_railway(RailwayApi(projects=[PROJECT, other]), project_id=PROJECT["id"])
-    assert ws.name == "shop"
+    with railway_api(api_ca, proxied, more_projects=[other]):
+        with pytest.raises(InputError) as info:
+            await api.fetch_railway(TOKEN)
+        message = str(info.value)
+        assert "reaches 2 projects" in message and "RAILWAY_PROJECT_ID=ID" in message
+        ws = await api.fetch_railway(TOKEN, project_id=PROJECT["id"])
+        assert ws.name == "shop"
 
 
 @pytest.mark.parametrize(
-    ("response", "expected"),
+    ("answer", "error", "expected"),
     [
         (
-            httpx.Response(200, json={"errors": [{"message": "Not Authorized"}], "data": None}),
+            Response(200, {"errors": [{"message": "Not Authorized"}], "data": None}),
+            InputError,
             "backboard.railway.com: projects: the API refused the token (Not Authorized)",
         ),
         (
-            httpx.Response(401, json={"errors": [{"message": "Not Authorized"}]}),
+            Response(401, {"errors": [{"message": "Not Authorized"}]}),
+            InputError,
             "backboard.railway.com: projects: the API refused the key (401 Unauthorized)",
         ),
         (
-            httpx.Response(429, text="Too Many Requests"),
-            "backboard.railway.com: projects: rate limited (429): try again later",
+            Response(429, "Too Many Requests", [("Retry-After", "0")]),
+            SourceError,
+            "backboard.railway.com: projects: rate limited (429) (2 attempts in",
         ),
         (
-            httpx.Response(400, json={"errors": [{"message": 'Cannot query field "x"'}]}),
+            Response(400, {"errors": [{"message": 'Cannot query field "x"'}]}),
+            SourceError,
             "backboard.railway.com: projects: the API answered HTTP 400: Cannot query field",
         ),
         (
-            httpx.Response(200, text="not json at all"),
+            Response(200, {"errors": [{"message": "Problem processing request"}], "data": None}),
+            SourceError,
+            "backboard.railway.com: projects: the API answered an error: Problem processing",
+        ),
+        (
+            Response(200, "not json at all"),
+            SourceError,
             "backboard.railway.com: projects: the answer is not JSON",
         ),
         (
-            httpx.Response(200, json=["a", "list"]),
+            Response(200, ["a", "list"]),
+            SourceError,
             "backboard.railway.com: projects: unexpected answer (expected an object)",
         ),
     ],
 )
-async def test_railway_api_errors_are_one_line(response: httpx.Response, expected: str) -> None:
-    with pytest.raises(InputError) as info:
-        await fetch_railway(_answer(response))
+async def test_railway_api_errors_are_one_line(
+    api_ca, proxied, answer: Response, error: type[Exception], expected: str
+) -> None:
+    with railway_api(api_ca, proxied) as (_, fake):
+        fake.faults["Projects"] = [answer, answer]
+        with pytest.raises(error) as info:
+            await api.fetch_railway(TOKEN, retry=QUICK)
     message = str(info.value)
     assert message.startswith(expected)
     assert "\n" not in message and TOKEN not in message
 
 
-async def test_railway_network_down() -> None:
-    with pytest.raises(InputError) as info:
-        await fetch_railway(_down)
+async def test_railway_network_down(api_ca, proxied, monkeypatch) -> None:
+    with railway_api(api_ca, proxied):
+        _down_proxy(monkeypatch)
+        with pytest.raises(SourceError) as info:
+            await api.fetch_railway(TOKEN, retry=QUICK)
     assert str(info.value).startswith("backboard.railway.com: projects: cannot reach the API")
 
 
-def test_railway_sync_entry_point() -> None:
-    double = RailwayApi()
-    ws = api.load("railway", {"RAILWAY_API_TOKEN": TOKEN}, transport=httpx.MockTransport(double))
-    assert ws.platform is Platform.RAILWAY
-    ws = api.load(
-        f"railway:{PROJECT['id']}", {"RAILWAY_TOKEN": TOKEN}, transport=httpx.MockTransport(double)
-    )
-    assert set(ws.environments) == {"staging"}
+def test_railway_sync_entry_point(api_ca, proxied) -> None:
+    with railway_api(api_ca, proxied):
+        read = api.load("railway", {"RAILWAY_API_TOKEN": TOKEN})
+        assert read.workspace.platform is Platform.RAILWAY
+        read = api.load(f"railway:{PROJECT['id']}", {"RAILWAY_TOKEN": PROJECT_TOKEN})
+        assert set(read.workspace.environments) == {"staging"}
     with pytest.raises(InputError) as info:
         api.load("railway", {})
     assert "RAILWAY_API_TOKEN" in str(info.value)
@@ -793,7 +952,8 @@ def test_variables_query_aliases_each_service() -> None:
     ) in query
 
 
-# ---- odd answers: a Workspace or one InputError, never a traceback -------------------------
+# ---- odd answers: a Workspace or one InputError / SourceError, never a traceback ----------
+
 
 _JSON = st.recursive(
     st.one_of(
@@ -850,35 +1010,73 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_JSON, max_size=3), st.lists(_JSON, max_size=2))
-def test_render_odd_answers(services: list[Any], groups: list[Any]) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path == "/v1/owners":
-            return httpx.Response(200, json=[{"cursor": "a", "owner": OWNER}])
-        if path == "/v1/services":
-            return httpx.Response(200, json=[{"cursor": "s", "service": s} for s in services])
-        if path == "/v1/env-groups":
-            return httpx.Response(200, json=[{"cursor": "g", "envGroup": g} for g in groups])
-        if path.startswith("/v1/env-groups/"):
-            return httpx.Response(200, json=groups[0] if groups else {})
-        return httpx.Response(200, json=[])
+class Switch:
+    """A handler the test swaps between examples."""
 
+    def __init__(self) -> None:
+        self.handler: Callable[[Request], Response] = lambda r: Response(404, {})
+
+    def __call__(self, request: Request) -> Response:
+        return self.handler(request)
+
+
+@pytest.fixture(scope="module")
+def odd_api(api_ca: ApiCa) -> Iterator[Switch]:
+    switch = Switch()
+    with (
+        FakeApis(api_ca, {RENDER_HOST: switch, RAILWAY_HOST: switch}) as apis,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
+            mp.delenv(name, raising=False)
+        for name, value in apis.env.items():
+            mp.setenv(name, value)
+        yield switch
+
+
+def _one_line(call: Callable[[], Workspace], platform: Platform) -> None:
     try:
-        ws = asyncio.run(fetch_render(handler))
-    except InputError as exc:
+        ws = call()
+    except (InputError, SourceError) as exc:
         assert "\n" not in str(exc)
     else:
-        assert ws.platform is Platform.RENDER
+        assert ws.platform is platform
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(_JSON, max_size=3), st.lists(_JSON, max_size=2))
+def test_render_odd_answers(odd_api: Switch, services: list[Any], groups: list[Any]) -> None:
+    def handler(request: Request) -> Response:
+        path = request.path
+        if path == "/v1/owners":
+            return Response(200, [{"cursor": "a", "owner": OWNER}])
+        if path == "/v1/services":
+            return Response(200, [{"cursor": "s", "service": s} for s in services])
+        if path == "/v1/env-groups":
+            return Response(200, [{"cursor": "g", "envGroup": g} for g in groups])
+        if path.startswith("/v1/env-groups/"):
+            return Response(200, groups[0] if groups else {})
+        if path.endswith("/instances"):
+            return Response(200, services)
+        return Response(200, [])
+
+    odd_api.handler = handler
+    _one_line(lambda: asyncio.run(api.fetch_render(KEY, retry=QUICK)), Platform.RENDER)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(_JSON, _JSON, _JSON)
-def test_railway_odd_answers(project: Any, environment: Any, variables: Any) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        query = body["query"]
+def test_railway_odd_answers(odd_api: Switch, project: Any, environment: Any, variables: Any):
+    def handler(request: Request) -> Response:
+        query = request.json()["query"]
         if query.lstrip().startswith("query Project("):
             data: Any = {"project": project}
         elif query.lstrip().startswith("query Environment("):
@@ -887,24 +1085,7 @@ def test_railway_odd_answers(project: Any, environment: Any, variables: Any) -> 
             data = {f"v{i}": variables for i in range(60)}
         else:
             data = {"projects": {"edges": [{"node": PROJECT}]}}
-        return httpx.Response(200, json={"data": data})
+        return Response(200, {"data": data})
 
-    try:
-        ws = asyncio.run(fetch_railway(handler))
-    except InputError as exc:
-        assert "\n" not in str(exc)
-    else:
-        assert ws.platform is Platform.RAILWAY
-
-
-async def test_render_api_without_projects_still_loads() -> None:
-    double = RenderApi()
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/v1/projects":
-            return httpx.Response(403, json={"message": "forbidden"})
-        return double(request)
-
-    ws = await fetch_render(handler)
-    assert ws.service("api") is not None and not ws.environments
-    assert any("projects and environments unknown" in n for n in ws.notes)
+    odd_api.handler = handler
+    _one_line(lambda: asyncio.run(api.fetch_railway(TOKEN, retry=QUICK)), Platform.RAILWAY)
