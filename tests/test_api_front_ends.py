@@ -397,3 +397,14 @@ def test_inside_a_railway_instance_with_a_token(api_ca, proxied, railway_shop, t
 def test_a_key_beside_the_fixture_does_not_read_the_api() -> None:
     ws, me = load_workspace(workspace=ROOT / "fixtures" / "render-acme.yaml")
     assert ws.name == "acme" and me is None
+
+
+def test_the_fakes_data_is_what_the_generator_writes(tmp_path: Path) -> None:
+    """The JSON the fakes answer from and the fixtures they equal come from one generator."""
+    from tests.apifake.generate import generate
+
+    written = {p.relative_to(tmp_path) for p in generate(tmp_path)}
+    committed = {p.relative_to(DATA) for p in DATA.rglob("*") if p.is_file()}
+    assert written == committed
+    stale = [str(p) for p in written if (tmp_path / p).read_bytes() != (DATA / p).read_bytes()]
+    assert stale == [], "run: python -m tests.apifake.generate"
