@@ -330,7 +330,7 @@ def test_inside_a_render_instance_with_a_key(api_ca, proxied, render_acme, tmp_p
     with FakeApis(api_ca, {RENDER_HOST: RenderFake(render_acme, RENDER_KEY)}) as apis:
         folder = proxied(apis)
         environ["XDG_CACHE_HOME"] = str(folder)
-        ws, me = load_workspace(environ=environ, cwd=tmp_path)
+        ws, me = load_workspace(environ=environ, cwd=tmp_path, cache="write")
         assert me is not None and me.name == "api"
         assert (me.region, me.plan, me.instances, me.ports) == ("oregon", "starter", 2, (8080,))
         assert len(ws.services) == 153 and ws.service("billing") is not None
@@ -340,6 +340,10 @@ def test_inside_a_render_instance_with_a_key(api_ca, proxied, render_acme, tmp_p
         assert me.env_var("AUTH_URL") is None
         assert any("not in this instance's environment" in n and "AUTH_URL" in n for n in ws.notes)
         assert not any("give --blueprint FILE" in n for n in ws.notes)
+        guessing = {k: v for k, v in environ.items() if k != "RENDER_SERVICE_TYPE"}
+        ws, me = load_workspace(environ=guessing, cwd=tmp_path, cache="read")
+        assert me is not None and me.kind.value == "web"
+        assert not any("RENDER_SERVICE_TYPE" in n for n in ws.notes)  # the API says what it is
 
         rc, out, err = run(["--offline", "--format", "json"], environ)
         assert rc == 0 and err == ""
@@ -357,12 +361,14 @@ def test_an_instance_the_api_does_not_list(api_ca, proxied, render_acme, tmp_pat
     environ = _render_instance(render_acme, tmp_path)
     environ["RENDER_SERVICE_ID"] = "srv-notinthisaccount00"
     environ["RENDER_SERVICE_NAME"] = "stranger-q9q9"
+    del environ["RENDER_SERVICE_TYPE"]
     with FakeApis(api_ca, {RENDER_HOST: RenderFake(render_acme, RENDER_KEY)}) as apis:
         proxied(apis)
         ws, me = load_workspace(environ=environ, cwd=tmp_path)
     assert me is not None and me.host == "stranger-q9q9" and ws.services[0] is me
     assert len(ws.services) == 154
     assert any("is not among the services the API lists" in n for n in ws.notes)
+    assert any("RENDER_SERVICE_TYPE is not set: taken as a web service" in n for n in ws.notes)
 
 
 def test_inside_a_railway_instance_with_a_token(api_ca, proxied, railway_shop, tmp_path):

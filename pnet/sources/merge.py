@@ -15,8 +15,10 @@ from dataclasses import replace
 from pnet.model import EnvVar, Service, Workspace
 from pnet.sources import environment, identify, replaced
 
-# What the instance alone would say about what it cannot see: moot once the API has been read.
+# What the instance alone would say about what it cannot see: moot once the API has been read,
+# and, once the API lists this service, what it had to guess about itself.
 _MOOT = ("give --blueprint FILE", "RAILWAY_API_TOKEN", "DNS answers will tell")
+_GUESSED = ("RENDER_SERVICE_TYPE is", "RENDER_SERVICE_NAME is not set")
 
 
 def merge(api: Workspace, environ: Mapping[str, str]) -> tuple[Workspace, Service]:
@@ -40,7 +42,7 @@ def merge(api: Workspace, environ: Mapping[str, str]) -> tuple[Workspace, Servic
         )
         return ws, mine
     env, missing = _variables(found.env, mine.env, environ)
-    notes = list(kept)
+    notes = [n for n in kept if not any(g in n for g in _GUESSED)]
     if missing:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
         notes.append(

@@ -4,24 +4,29 @@
 - `render_acme` / `railway_shop`: the data the fakes serve (tests/apifake/data)
 - `proxied(fake)`: point this process at a running `FakeApis` the way a person behind a
   corporate proxy would (`HTTPS_PROXY`, `SSL_CERT_FILE`), with a cache folder of its own
+- `odd_api`: both fakes' hosts answered by a `Switch` a fuzz test points at each example
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from pnet.sources.api.http import RetryPolicy
 from tests.apifake.generate import DATA
+from tests.apifake.odd import Switch
 from tests.apifake.railway import RailwayData
 from tests.apifake.render import RenderData
-from tests.apifake.server import ApiCa, FakeApis, make_ca
+from tests.apifake.server import RAILWAY_HOST, RENDER_HOST, ApiCa, FakeApis, make_ca
 
 RENDER_KEY = "rnd_T3stK3yValue0123456789abcdef"
 RAILWAY_TOKEN = "0f1e2d3c-4b5a-4697-8877-665544332211"
 RAILWAY_PROJECT_TOKEN = "9a8b7c6d-5e4f-4321-8fed-cba987654321"
+# retries that cost milliseconds, for tests of what happens after them
+QUICK = RetryPolicy(attempts=2, base=0.01, cap=0.05, budget=5.0)
 PROXY_VARIABLES = (
     "HTTPS_PROXY",
     "https_proxy",
@@ -68,6 +73,27 @@ def proxied(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[FakeAp
         return cache
 
     return use
+
+
+@pytest.fixture(scope="module")
+def odd_api(api_ca: ApiCa) -> Iterator[Switch]:
+    switch = Switch()
+    with (
+        FakeApis(api_ca, {RENDER_HOST: switch, RAILWAY_HOST: switch}) as apis,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        for name in PROXY_VARIABLES:
+            mp.delenv(name, raising=False)
+        for name, value in apis.env.items():
+            mp.setenv(name, value)
+        yield switch
+
+
+def down_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point HTTPS_PROXY at a loopback port nothing listens on: the network is down."""
+    from tests.servers import free_port
+
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{free_port()}")
 
 
 def child_env(fake: FakeApis, cache: Path, **extra: str) -> dict[str, str]:
