@@ -269,7 +269,8 @@ def _app(the_plan: cli.Plan) -> Any:
 async def test_the_app_on_the_api_then_from_the_cache(api_ca, proxied, render_acme, tmp_path):
     import asyncio
 
-    with FakeApis(api_ca, {RENDER_HOST: RenderFake(render_acme, RENDER_KEY)}) as apis:
+    fake = RenderFake(render_acme, RENDER_KEY, limit=2000)
+    with FakeApis(api_ca, {RENDER_HOST: fake}) as apis:
         folder = proxied(apis)
         environ = {"RENDER_API_KEY": RENDER_KEY, "XDG_CACHE_HOME": str(folder)}
         environ["HOME"] = str(tmp_path)
@@ -303,6 +304,12 @@ async def test_the_app_on_the_api_then_from_the_cache(api_ca, proxied, render_ac
             assert not app.cached
             assert "API read just now · R refreshes" in _status(app)
             assert "api-x7f2:8080" in _tree_labels(app)
+
+        before = len(apis.seen())
+        fresh = await asyncio.to_thread(
+            cli.plan, cli.build_parser().parse_args(["--refresh"]), environ
+        )
+        assert not fresh.cached and len(apis.seen()) == before + asked
 
 
 # ---- inside an instance, with a key -----------------------------------------------------
