@@ -17,7 +17,7 @@ from pnet.errors import InputError, SourceError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from pnet.engine import Options
+    from pnet.checks import Options
     from pnet.model import Service, Workspace
     from pnet.sources import Loaded
 
@@ -190,7 +190,7 @@ class Plan:
 
 
 def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
-    from pnet.engine import Options
+    from pnet.checks import Options
     from pnet.sources import load, load_workspace
 
     for flag in ("render_api_key", "railway_token"):

@@ -268,9 +268,9 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
     if args.all and args.source:
         raise UsageError("--all checks every service from itself: leave out --from")
 
-    from pnet import engine
-    from pnet.report import Style, render_json, render_text
-    from pnet.targets import parse_target, service_targets, targets_from_env
+    from pnet import checks
+    from pnet.formats import Style, render_json, render_text
+    from pnet.targets import NotATarget, select
 
     try:
         workspace, detected = _load(args, env, err)
@@ -279,24 +279,16 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
     source = _pick_source(workspace, args.source, detected)
     inside = detected is not None and source is detected
     if args.all:
-        targets = engine.sweep_targets(workspace)
         source = None
-    elif args.targets:
-        targets = []
-        for text in args.targets:
-            target = parse_target(text, workspace, source)
-            if target is None:
-                raise UsageError(f"{text!r} is not a URL, host:port or service name")
-            targets.append(target)
-    elif source is not None:
-        targets = targets_from_env(workspace, source)
-        if not args.offline:
-            targets += service_targets(workspace, source)
-    else:
-        targets = engine.sweep_targets(workspace)
+    try:
+        targets = select(
+            workspace, source, texts=args.targets, every=args.all, own=not args.offline
+        )
+    except NotATarget as exc:
+        raise UsageError(f"{exc.text!r} is not a URL, host:port or service name") from exc
 
     if args.offline:
-        report = engine.run_offline(workspace, source, targets)
+        report = checks.run_offline(workspace, source, targets)
     else:
         scale = (args.timeout or 2.0) / 2.0
         ns_for = None
@@ -309,16 +301,16 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
                     return default_ns
                 raise KeyError(location)
 
-        options = engine.Options(nameserver=default_ns, nameserver_for=ns_for).scaled(scale)
+        options = checks.Options(nameserver=default_ns, nameserver_for=ns_for).scaled(scale)
         listeners = _listeners()
         tty = bool(getattr(err, "isatty", lambda: False)())
-        total = len(engine.plan(workspace, source, targets, options)) if tty else 0
+        total = checks.count_jobs(workspace, source, targets, options) if tty else 0
         progress = _Progress(err, total, tty)
         import asyncio
 
         try:
             report = asyncio.run(
-                engine.run(
+                checks.run(
                     workspace,
                     source,
                     targets,

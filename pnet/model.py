@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 
 class Platform(StrEnum):
@@ -55,7 +56,12 @@ class Network(StrEnum):
 
 @dataclass(frozen=True)
 class ServiceType:
-    """What the platform allows a kind of service (on a given plan) to do on the private network."""
+    """What the platform allows a kind of service (on a given plan) to do on the private network.
+
+    `scope` names the attribute of a service that says which private network it is on (`region`
+    on Render, `environment` on Railway); `discovery_suffix` turns its internal host into the
+    name that resolves to every instance (Render: `-discovery`; Railway: the host itself).
+    """
 
     kind: Kind
     label: str
@@ -67,6 +73,8 @@ class ServiceType:
     ssh: bool
     why_not_receiving: str = ""
     instead: str = ""
+    scope: str = "region"
+    discovery_suffix: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,8 @@ class Service:
     instances: int = 1
     health_path: str | None = None
     ip_allow_list: tuple[str, ...] | None = None
+    ports_known: bool = True
+    internal_auth: bool = False
     id: str | None = None
     runtime: str | None = None
     database: str | None = None
@@ -155,7 +165,7 @@ class Service:
     @property
     def location(self) -> str | None:
         """Region (Render) or environment (Railway): the private network it belongs to."""
-        return self.region if self.platform is Platform.RENDER else self.environment
+        return self.environment if self.type.scope == "environment" else self.region
 
     @property
     def default_port(self) -> int | None:
@@ -165,9 +175,7 @@ class Service:
     def discovery_host(self) -> str | None:
         if not (self.type.has_discovery and self.host):
             return None
-        if self.platform is Platform.RENDER:
-            return f"{self.host}-discovery"
-        return self.host
+        return f"{self.host}{self.type.discovery_suffix}"
 
     def env_var(self, key: str) -> EnvVar | None:
         for var in self.env:
@@ -181,7 +189,7 @@ class EnvironmentInfo:
     """A Railway environment (or a Render project environment) and its network."""
 
     name: str
-    network: Network = Network.DUAL_STACK
+    network: Network | None = None
     isolated: bool = False
 
 
@@ -194,28 +202,17 @@ class Workspace:
     environments: Mapping[str, EnvironmentInfo] = field(default_factory=dict)
     source: str = ""
     notes: tuple[str, ...] = ()
+    partial: bool = False
+
+    @cached_property
+    def _by_name(self) -> dict[str, Service]:
+        out: dict[str, Service] = {}
+        for svc in self.services:
+            out.setdefault(svc.name, svc)
+        return out
 
     def service(self, name: str) -> Service | None:
-        for svc in self.services:
-            if svc.name == name:
-                return svc
-        return None
-
-    def by_host(self, host: str, location: str | None = None) -> list[Service]:
-        host = host.lower().rstrip(".")
-        return [
-            s
-            for s in self.services
-            if s.host and s.host.lower() == host and (location is None or s.location == location)
-        ]
-
-    def network_of(self, service: Service) -> Network:
-        if self.platform is Platform.RAILWAY and service.environment:
-            info = self.environments.get(service.environment)
-            if info:
-                return info.network
-            return Network.DUAL_STACK
-        return Network.IPV4_ONLY
+        return self._by_name.get(name)
 
     def groups(self) -> list[tuple[str, list[Service]]]:
         """Services grouped by region (Render) or environment (Railway), in a stable order."""

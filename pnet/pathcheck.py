@@ -17,14 +17,14 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from pnet import platforms
 from pnet.diagnose.finding import Finding, Severity
-from pnet.model import Platform, Service, Workspace
-from pnet.platforms import render
+from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
 from pnet.secrets import mask_text
 
 if TYPE_CHECKING:
-    from pnet.engine import Options
+    from pnet.checks import Options
     from pnet.targets import Target
 
 
@@ -155,9 +155,14 @@ class Verdict:
 
 
 def network_stage(
-    workspace: Workspace, source: Service | None, target: Service | None, port: int | None
+    workspace: Workspace,
+    source: Service | None,
+    target: Service | None,
+    port: int | None,
+    address: Target | None = None,
 ) -> Stage:
-    """The platform's rule for source → target:port, from the model alone."""
+    """The platform's rule for source → target:port, from the model alone (its adapter)."""
+    adapter = platforms.of(workspace)
     if target is None:
         return Stage(
             "network",
@@ -183,11 +188,28 @@ def network_stage(
             why=f"{target.name} cannot receive private traffic",
         )
     if source is not None:
-        rule = _location_rule(workspace, source, target)
-        if rule is not None:
-            return rule
+        separation = adapter.separation(workspace, source, target)
+        if separation is not None:
+            from pnet.targets import service_targets
+
+            addr = address or next(iter(service_targets(workspace, target)), None)
+            fix = adapter.cross_fix(workspace, addr, source, target, separation) if addr else []
+            return Stage(
+                "network",
+                State.FAILED,
+                separation.evidence[0] if separation.evidence else separation.message,
+                "; ".join(fix),
+                why="the two are not on one private network",
+            )
     if port is not None and target.ports and port not in target.ports:
         served = ", ".join(str(p) for p in target.ports[:6])
+        if not target.ports_known:
+            return Stage(
+                "network",
+                State.WARNING,
+                f"{target.name}'s port is not known (pnet assumed {served}); TCP to {port} decides",
+                label="the port is one it serves",
+            )
         return Stage(
             "network",
             State.FAILED,
@@ -196,14 +218,15 @@ def network_stage(
             label="the port is one it serves",
             why=f"{target.name} does not serve port {port}",
         )
-    if workspace.platform is Platform.RENDER and port is not None and port in render.RESERVED_PORTS:
+    if port is not None and port in adapter.reserved_ports:
+        reserved = ", ".join(str(p) for p in sorted(adapter.reserved_ports))
         return Stage(
             "network",
             State.FAILED,
-            f"port {port} is reserved by Render for private traffic",
-            "listen on another port (not 18012, 18013 or 19099) and point the URL at it",
+            f"port {port} is reserved by {adapter.title} for private traffic",
+            f"listen on another port (not {reserved}) and point the URL at it",
             label="the port is not reserved",
-            why=f"Render does not deliver private traffic to port {port}",
+            why=f"{adapter.title} does not deliver private traffic to port {port}",
         )
     where = target.location or "the workspace"
     if source is None:
@@ -213,46 +236,6 @@ def network_stage(
         State.OK,
         f"both in {where}; {target.type.label} receives private traffic",
     )
-
-
-def _location_rule(workspace: Workspace, source: Service, target: Service) -> Stage | None:
-    if workspace.platform is Platform.RENDER:
-        if source.region and target.region and source.region != target.region:
-            return Stage(
-                "network",
-                State.FAILED,
-                f"{source.name} is in {source.region}, {target.name} in {target.region}: "
-                "each region is its own private network",
-                _cross_fix(target, "region"),
-            )
-        return None
-    same_project = (source.project or workspace.project) == (target.project or workspace.project)
-    if not same_project or source.environment != target.environment:
-        return Stage(
-            "network",
-            State.FAILED,
-            f"{source.name} is in {source.environment}, {target.name} in {target.environment}: "
-            "Railway isolates each environment's network",
-            _cross_fix(target, "environment"),
-        )
-    return None
-
-
-def _cross_fix(target: Service, scope: str) -> str:
-    if target.kind.is_datastore and target.ip_allow_list is not None and not target.ip_allow_list:
-        return (
-            f"the public URL of {target.name} refuses everyone: its IP allow list is empty. "
-            f"Add the caller's outbound IPs to it, or run the two in the same {scope} "
-            "(a region cannot be changed: that means a new service)"
-        )
-    if target.public_url:
-        return f"use its public URL {target.public_url}, or run the two in the same {scope}"
-    if scope == "region":
-        return (
-            "it has no public URL: run the two in the same region (a region cannot be "
-            "changed: create the service again there)"
-        )
-    return f"deploy {target.name} in the caller's environment, or give it a public domain"
 
 
 def verdict(
@@ -269,7 +252,7 @@ def verdict(
     port = target.port
     address = target.hostport or target.display
     svc = workspace.service(target.service) if target.service else None
-    net = network_stage(workspace, source, svc, port)
+    net = network_stage(workspace, source, svc, port, target)
     resolves = _resolves([r for r in results if r.kind in ("dns", "discovery")], done)
     connects = _connects([r for r in results if r.kind == "tcp"], done)
     answers = _answers([r for r in results if r.kind in ANSWER_KINDS], done)
@@ -328,19 +311,24 @@ def _resolves(results: list[ProbeResult], done: bool) -> Stage:
 
 
 def _connects(results: list[ProbeResult], done: bool) -> Stage:
+    """TCP: each instance discovery listed counts once; without discovery, each address the
+    name gave (one per family) is what was asked."""
     if not results:
         return Stage("connects", State.SKIPPED if done else State.PENDING)
-    good = [r for r in results if r.ok]
-    n = len(results)
+    per = [r for r in results if "instance" in r.evidence]
+    asked = per or results
+    one, many = ("instance", "instances") if per else ("address", "addresses")
+    good = [r for r in asked if r.ok]
+    n = len(asked)
     if len(good) == n:
-        word = "instance accepts" if n == 1 else "instances accept"
-        return Stage("connects", State.OK, f"{n}/{n} {word} ({_ms(results)})")
+        word = f"{one} accepts" if n == 1 else f"{many} accept"
+        return Stage("connects", State.OK, f"{n}/{n} {word} ({_ms(asked)})")
     if good:
-        bad = [r for r in results if not r.ok]
+        bad = [r for r in asked if not r.ok]
         return Stage(
             "connects",
             State.WARNING,
-            f"{len(good)}/{n} instances accept; {bad[0].target}: {bad[0].outcome}",
+            f"{len(good)}/{n} {many} accept; {bad[0].target}: {bad[0].outcome}",
         )
     r = results[0]
     return Stage("connects", State.FAILED, r.detail or f"{r.target}: {r.outcome}")
@@ -388,15 +376,22 @@ async def check_path(
     stream: Stream | None = None,
 ) -> AsyncIterator[Verdict]:
     """Run the probes source → target needs and yield the verdict after each result lands."""
-    from pnet.engine import Options as _Options
-    from pnet.targets import parse_target
+    from pnet.checks import Options as _Options
+    from pnet.targets import NotATarget, select
 
     if stream is None:
-        from pnet.engine import stream as engine_stream
+        from pnet.checks import stream as checks_stream
 
-        stream = engine_stream
+        stream = checks_stream
     options = options or _Options()
-    t = parse_target(target, workspace, source) if isinstance(target, str) else target
+    t: Target | None
+    if isinstance(target, str):
+        try:
+            t = select(workspace, source, texts=[target])[0] if target.strip() else None
+        except NotATarget:
+            t = None
+    else:
+        t = target
     if t is None:
         yield Verdict(
             source.name if source else None,

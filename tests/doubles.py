@@ -33,6 +33,18 @@ class _ReportEvent:
     report: _Report
 
 
+@dataclass(frozen=True)
+class _Owner:
+    subject: str
+    source: str | None
+    service: str | None
+
+
+@dataclass(frozen=True)
+class _Check:
+    target: _Owner
+
+
 @dataclass
 class ScriptedEngine:
     results: Mapping[str, Sequence[ProbeResult]] = field(default_factory=dict)
@@ -62,6 +74,31 @@ class ScriptedEngine:
             await asyncio.sleep(0)
             yield Landed(subject, r)
         yield Finished(tuple(self.env_findings.get(service.name, ())))
+
+    async def sweep(self, workspace: Workspace) -> AsyncGenerator[EngineEvent, None]:
+        """The scripted results of every service and of its variables, as one run."""
+        findings: list[Finding] = []
+        checks: list[Any] = []
+        for svc in workspace.services:
+            name = svc.name
+            if svc.type.receives:
+                self.probes_started.append(name)
+            for r in self.results.get(name, ()) if svc.type.receives else ():
+                if self.gate is not None:
+                    await self.gate.wait()
+                await asyncio.sleep(0)
+                yield Landed(f"service:{name}", r, name, False)
+            for subject, r in self.env_results.get(name, ()):
+                await asyncio.sleep(0)
+                yield Landed(subject, r, name, True)
+            if svc.type.receives:
+                for f in self.findings.get(name, ()):
+                    findings.append(f)
+                    checks.append(_Check(_Owner(f.subject, None, name)))
+            for f in self.env_findings.get(name, ()):
+                findings.append(f)
+                checks.append(_Check(_Owner(f.subject, name, f.service)))
+        yield Finished(tuple(findings), None, tuple(checks))
 
     def env(self, workspace: Workspace, service: Service) -> Sequence[EnvPointer]:
         if service.name in self.env_pointers:

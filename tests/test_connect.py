@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pnet.connect import EXTERNAL_NOT_ALLOWED, ConnectTab, connect_tabs
 from pnet.model import Service, Workspace
+from pnet.platforms import ConnectTab, connect_tabs
+from pnet.platforms.render_connect import EXTERNAL_NOT_ALLOWED
 from pnet.secrets import MASK
 from pnet.sources import fixture
 
@@ -140,7 +141,9 @@ def test_render_keyvalue_internal_auth_and_blocked_external(acme: Workspace) -> 
 def test_render_keyvalue_open_external(acme: Workspace) -> None:
     from dataclasses import replace
 
-    cache = replace(svc(acme, "cache"), ip_allow_list=("203.0.113.0/24",), lab=None)
+    cache = replace(
+        svc(acme, "cache"), ip_allow_list=("203.0.113.0/24",), internal_auth=False, lab=None
+    )
     tabs = {t.name: t for t in connect_tabs(acme, cache, reveal=True)}
     assert value(tabs["Internal"], "Internal Key Value URL") == (
         "redis://red-c0d1e2f3g4h5i6j7k8l9:6379"

@@ -88,6 +88,15 @@ def tcp(outcome: str, address: str = "10.0.0.5", port: int = 8000) -> ProbeResul
     return probe("tcp", outcome, f"{address}:{port}", address=address, port=port)
 
 
+def instance_tcp(
+    index: int, count: int, address: str, outcome: str, port: int = 8000
+) -> ProbeResult:
+    """One instance's own connection, as the discovery job reports it."""
+    return probe(
+        "tcp", outcome, f"{address}:{port}", address=address, port=port, instance=index, of=count
+    )
+
+
 @dataclass(frozen=True)
 class Listener:
     family: int

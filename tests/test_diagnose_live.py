@@ -6,6 +6,7 @@ from tests.test_diagnose_kit import (
     Listener,
     check,
     dns_ok,
+    instance_tcp,
     kinds,
     probe,
     railway_ws,
@@ -127,24 +128,24 @@ def test_ipv6_only_bind_from_the_two_families_and_from_listeners():
 def test_instance_down_when_some_instances_answer():
     inv = svc("inventory", host="inventory-k4l5", ports=[8000], instances=3)
     ws = render_ws(_api({"I": "http://inventory-k4l5:8000"}), inv)
-    instances = [
-        {"address": "10.0.0.1", "outcome": "refused"},
-        {"address": "10.0.0.2", "outcome": "ok"},
-        {"address": "10.0.0.3", "outcome": "ok"},
+    disc = probe("discovery", addresses=["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    each = [
+        instance_tcp(1, 3, "10.0.0.1", "refused"),
+        instance_tcp(2, 3, "10.0.0.2", "ok"),
+        instance_tcp(3, 3, "10.0.0.3", "ok"),
     ]
-    disc = probe("discovery", addresses=["10.0.0.1", "10.0.0.2", "10.0.0.3"], instances=instances)
     results = {
-        "I": [dns_ok(["10.0.0.1", "10.0.0.2", "10.0.0.3"]), disc, tcp("refused", "10.0.0.1")]
+        "I": [dns_ok(["10.0.0.1", "10.0.0.2", "10.0.0.3"]), disc, tcp("refused", "10.0.0.1"), *each]
     }
     found = check(ws, "api", results=results)
     assert kinds(found) == [("instance-down", "I")]
     assert "2 of 3" in found[0].message
     none = [
-        {"address": "10.0.0.1", "outcome": "refused"},
-        {"address": "10.0.0.2", "outcome": "refused"},
+        instance_tcp(1, 2, "10.0.0.1", "refused"),
+        instance_tcp(2, 2, "10.0.0.2", "refused"),
     ]
-    disc2 = probe("discovery", addresses=["10.0.0.1", "10.0.0.2"], instances=none)
-    results2 = {"I": [dns_ok(["10.0.0.1", "10.0.0.2"]), disc2, tcp("refused", "10.0.0.1")]}
+    disc2 = probe("discovery", addresses=["10.0.0.1", "10.0.0.2"])
+    results2 = {"I": [dns_ok(["10.0.0.1", "10.0.0.2"]), disc2, tcp("refused", "10.0.0.1"), *none]}
     assert kinds(check(ws, "api", results=results2)) == [("refused", "I")]
 
 

@@ -15,7 +15,8 @@ def _api(env, **kw):
 def test_severities_are_the_contract():
     assert severity("wrong-url") is Severity.WARNING
     assert severity("cross-region") is Severity.ERROR
-    assert len(KINDS) == 23
+    assert len(KINDS) == 24
+    assert severity("handshake-error") is Severity.ERROR
 
 
 def test_a_healthy_workspace_gives_no_finding():

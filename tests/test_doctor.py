@@ -145,7 +145,15 @@ def test_json_contract():
     for f in data["findings"]:
         assert set(f) == {"kind", "severity", "subject", "service", "message", "evidence", "fix"}
         assert f["kind"] in KINDS and f["severity"] == KINDS[f["kind"]].severity.value
-    assert set(data["summary"]) == {"errors", "warnings", "ok"}
+    assert set(data["summary"]) >= {"errors", "warnings", "ok"}
+    checks, found = data["summary"]["checks"], data["summary"]["findings"]
+    assert checks["total"] == len(data["checks"])
+    assert checks["ok"] + checks["warning"] + checks["error"] + checks["not_checked"] == len(
+        data["checks"]
+    )
+    assert (
+        found["total"] == len(data["findings"]) == found["error"] + found["warning"] + found["info"]
+    )
     assert err == ""
 
 
@@ -168,17 +176,23 @@ def test_text_marks_fixes_and_summary():
     lines = out.splitlines()
     assert lines[0].startswith("pnet-doctor: acme (render), from api")
     assert any(line.startswith("✗ SEARCH_URL") for line in lines)
-    assert any(line.startswith("✓ DATABASE_URL") for line in lines)
+    assert any(line.startswith("· DATABASE_URL") for line in lines)
     assert any(line.startswith("! AUTH_URL") for line in lines)
     assert "      fix: SEARCH_URL=http://search-q1w2:9200" in lines
-    assert lines[-1].startswith("8 errors, 4 warnings")
-    assert any(line.startswith("✓ SEARCH_DATABASE_URL") for line in lines)
+    assert lines[-1] == (
+        "19 checks: 0 ok, 2 warning, 8 error, 9 not checked · findings: 8 errors, 4 warnings"
+    )
+    assert not any(line.startswith("✓") for line in lines)
+    assert any(
+        line.startswith("· SEARCH_DATABASE_URL") and "(not checked: offline)" in line
+        for line in lines
+    )
 
 
 def test_ascii_fallback_when_the_output_is_not_utf8():
     _, out, _ = run(["--workspace", ACME, "--offline", "--from", "api"], encoding="ascii")
     out.encode("ascii")
-    assert "\nx SEARCH_URL" in out and "\n+ DATABASE_URL" in out and "******" in out
+    assert "\nx SEARCH_URL" in out and "\n- DATABASE_URL" in out and "******" in out
 
 
 def test_json_on_an_ascii_stream_is_escaped():

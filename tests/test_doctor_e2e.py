@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pnet import doctor, engine
+from pnet import checks, doctor
 from pnet.diagnose import KINDS
 from pnet.diagnose.explain import explain
 from pnet.lab import LabThread
@@ -133,6 +133,7 @@ ACME_FROM_API = {
     ("reserved-port", "METRICS_URL"),
     ("instance-down", "INVENTORY_URL"),
     ("http-error", "PRICING_URL"),
+    ("handshake-error", "REPORTING_DATABASE_URL"),
     ("public-database", "service:acme-db"),
     ("too-many-ports", "service:gateway"),
 }
@@ -233,7 +234,7 @@ def _with_env(ws: Workspace, service: str, key: str, value: str) -> Workspace:
     )
 
 
-def _report(ws: Workspace, lab: LabThread, source: str, only: str | None = None) -> engine.Report:
+def _report(ws: Workspace, lab: LabThread, source: str, only: str | None = None) -> checks.Report:
     import asyncio
 
     from pnet.probes import listeners
@@ -241,8 +242,8 @@ def _report(ws: Workspace, lab: LabThread, source: str, only: str | None = None)
     src = ws.service(source)
     assert src is not None
     targets = [t for t in targets_from_env(ws, src) if only is None or t.subject == only]
-    options = engine.Options(nameserver=lab.nameserver_for(src.location)).scaled(0.5)
-    return asyncio.run(engine.run(ws, src, targets, options, listeners=listeners.listening()))
+    options = checks.Options(nameserver=lab.nameserver_for(src.location)).scaled(0.5)
+    return asyncio.run(checks.run(ws, src, targets, options, listeners=listeners.listening()))
 
 
 @pytest.mark.parametrize(
@@ -317,7 +318,7 @@ def test_the_service_fixes_work():
     moved = _fault_free(shop, "api", build_command="npm run build")
     api = moved.service("api")
     assert api is not None
-    report = engine.run_offline(moved, api, targets_from_env(moved, api))
+    report = checks.run_offline(moved, api, targets_from_env(moved, api))
     assert "build-phase" not in {f.kind for f in report.findings}
 
 
@@ -423,7 +424,7 @@ def test_real_subprocess_runs(labs):
     healthy = _subprocess(_args(labs["render-healthy"], "render-healthy", None))
     assert healthy.returncode == 0 and healthy.stderr == ""
     assert "\x1b[" not in healthy.stdout
-    assert healthy.stdout.splitlines()[-1].startswith("0 errors, 0 warnings")
+    assert "findings: 0 errors, 0 warnings" in healthy.stdout.splitlines()[-1]
 
 
 def test_the_doctor_never_imports_textual(labs):

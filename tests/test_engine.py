@@ -5,11 +5,11 @@ from __future__ import annotations
 from contextlib import aclosing
 from pathlib import Path
 
-from pnet import engine
+from pnet import checks
 from pnet.lab import Lab
 from pnet.probes.result import Outcome, ProbeResult
 from pnet.sources.fixture import load
-from pnet.targets import parse_target, service_targets, targets_from_env
+from pnet.targets import parse_target, service_targets, sweep, targets_from_env
 from tests.test_diagnose_kit import railway_ws, render_ws, rw, svc
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -19,7 +19,7 @@ def _plan(ws, source, texts, **options):
     src = ws.service(source) if source else None
     targets = [parse_target(t, ws, src) for t in texts]
     assert all(targets)
-    jobs = engine.plan(ws, src, targets, engine.Options(**options))  # type: ignore[arg-type]
+    jobs = checks.plan_jobs(ws, src, targets, checks.Options(**options))  # type: ignore[arg-type]
     by: dict[str, list[str]] = {}
     for subject, job in jobs:
         by.setdefault(subject, []).append(job.key.split("|", 1)[1])
@@ -67,7 +67,7 @@ def test_plan_asks_only_what_can_tell_something():
         "https://api.stripe.com/v1",
     ):
         assert silent not in got
-    assert engine.plan(ws, None, [], engine.Options()) == []
+    assert checks.plan_jobs(ws, None, [], checks.Options()) == []
 
 
 def test_plan_per_address_family():
@@ -86,8 +86,8 @@ def test_offline_plans_nothing_and_reports_static_findings():
     api = ws.service("api")
     assert api is not None
     targets = targets_from_env(ws, api)
-    assert engine.plan(ws, api, targets, engine.Options(offline=True)) == []
-    report = engine.run_offline(ws, api, targets)
+    assert checks.plan_jobs(ws, api, targets, checks.Options(offline=True)) == []
+    report = checks.run_offline(ws, api, targets)
     assert report.offline and report.exit_code == 1
     assert all(c.results == () for c in report.checks)
     assert report.summary["errors"] == sum(f.severity.value == "error" for f in report.findings)
@@ -99,14 +99,14 @@ async def test_stream_yields_every_planned_result_then_the_report():
     assert api is not None
     targets = targets_from_env(ws, api)
     async with Lab(ws) as lab:
-        options = engine.Options(nameserver=lab.nameserver_for("ohio"))
-        keys = {job.key for _, job in engine.plan(ws, api, targets, options)}
-        events = [e async for e in engine.stream(ws, api, targets, options)]
+        options = checks.Options(nameserver=lab.nameserver_for("ohio"))
+        keys = {job.key for _, job in checks.plan_jobs(ws, api, targets, options)}
+        events = [e async for e in checks.stream(ws, api, targets, options)]
     *probes, last = events
-    assert isinstance(last, engine.ReportEvent)
-    assert all(isinstance(e, engine.ProbeEvent) for e in probes)
-    assert {e.result.key for e in probes if isinstance(e, engine.ProbeEvent)} == keys
-    assert {e.subject for e in probes if isinstance(e, engine.ProbeEvent)} == {
+    assert isinstance(last, checks.ReportEvent)
+    assert all(isinstance(e, checks.ProbeEvent) for e in probes)
+    assert {e.result.key for e in probes if isinstance(e, checks.ProbeEvent)} == keys
+    assert {e.subject for e in probes if isinstance(e, checks.ProbeEvent)} == {
         t.subject for t in targets
     }
     report = last.report
@@ -116,7 +116,15 @@ async def test_stream_yields_every_planned_result_then_the_report():
         assert check.results[0].kind == "dns"
         assert check.ms > 0
     data = report.to_json()
-    assert data["summary"] == {"errors": 0, "warnings": 0, "ok": len(targets)}
+    summary = data["summary"]
+    assert (summary["errors"], summary["warnings"], summary["ok"]) == (0, 0, len(targets))
+    assert summary["checks"] == {
+        "total": len(targets),
+        "ok": len(targets),
+        "warning": 0,
+        "error": 0,
+        "not_checked": 0,
+    }
 
 
 async def test_every_instance_discovery_lists_gets_its_own_rows():
@@ -125,10 +133,10 @@ async def test_every_instance_discovery_lists_gets_its_own_rows():
     assert inventory is not None and inventory.instances == 3
     (target,) = [t for t in service_targets(ws, inventory) if t.port == 8000]
     async with Lab(ws) as lab:
-        options = engine.Options(nameserver=lab.nameserver_for("oregon"))
-        events = [e async for e in engine.stream(ws, None, [target], options)]
+        options = checks.Options(nameserver=lab.nameserver_for("oregon"))
+        events = [e async for e in checks.stream(ws, None, [target], options)]
         addresses = lab.addresses("inventory")
-    landed = [e.result for e in events if isinstance(e, engine.ProbeEvent)]
+    landed = [e.result for e in events if isinstance(e, checks.ProbeEvent)]
     each = {tuple(r.key.split("|")[1:]): r for r in landed if "|instance" in r.key}
     tcp = {k[0]: r for k, r in each.items() if k[1] == "tcp"}
     http = {k[0]: r for k, r in each.items() if k[1] == "http"}
@@ -151,10 +159,10 @@ async def test_breaking_out_of_the_stream_cancels_cleanly():
     api = ws.service("api")
     assert api is not None
     async with Lab(ws) as lab:
-        options = engine.Options(nameserver=lab.nameserver_for("oregon"))
-        async with aclosing(engine.stream(ws, api, targets_from_env(ws, api), options)) as events:  # type: ignore[type-var]
+        options = checks.Options(nameserver=lab.nameserver_for("oregon"))
+        async with aclosing(checks.stream(ws, api, targets_from_env(ws, api), options)) as events:  # type: ignore[type-var]
             async for event in events:
-                assert isinstance(event, engine.ProbeEvent)
+                assert isinstance(event, checks.ProbeEvent)
                 break
 
 
@@ -164,10 +172,10 @@ async def test_a_deadline_bounds_the_whole_run():
     assert api is not None
     [ledger] = [t for t in targets_from_env(ws, api) if t.subject == "LEDGER_URL"]
     async with Lab(ws) as lab:
-        options = engine.Options(
+        options = checks.Options(
             nameserver=lab.nameserver_for("oregon"), tcp_timeout=30.0, deadline=0.5
         )
-        report = await engine.run(ws, api, [ledger], options)
+        report = await checks.run(ws, api, [ledger], options)
     tcp = [r for r in report.checks[0].results if r.kind == "tcp"]
     assert tcp and tcp[0].outcome is Outcome.TIMEOUT
     assert [f.kind for f in report.findings] == ["unreachable"]
@@ -184,9 +192,9 @@ async def test_a_probe_that_crashes_is_an_error_result_not_a_crash(monkeypatch):
     api = ws.service("api")
     assert api is not None
     async with Lab(ws) as lab:
-        options = engine.Options(nameserver=lab.nameserver_for("ohio"))
+        options = checks.Options(nameserver=lab.nameserver_for("ohio"))
         seen: list[ProbeResult] = []
-        report = await engine.run(
+        report = await checks.run(
             ws, api, targets_from_env(ws, api), options, on_result=lambda _s, r: seen.append(r)
         )
     errors = [r for r in seen if r.kind == "tcp"]
@@ -196,7 +204,7 @@ async def test_a_probe_that_crashes_is_an_error_result_not_a_crash(monkeypatch):
 
 def test_sweep_targets_cover_every_service_and_every_variable():
     ws = load(FIXTURES / "render-acme.yaml")
-    targets = engine.sweep_targets(ws)
+    targets = sweep(ws)
     subjects = {t.subject for t in targets}
     assert {"service:api", "service:acme-db", "service:cache", "api.DATABASE_URL"} <= subjects
     assert "service:mailer" not in subjects
@@ -223,7 +231,7 @@ def test_a_large_workspace_is_diagnosed_whole():
             f"      TYPO_URL: http://s{nxt}-zb{nxt % 10}c:8000",
         ]
     ws = loads("\n".join(lines))
-    report = engine.run_offline(ws, None, engine.sweep_targets(ws))
+    report = checks.run_offline(ws, None, sweep(ws))
     assert len(report.checks) == 3 * n
     typos = [f for f in report.findings if f.kind == "unknown-host"]
     assert len(typos) == n == len(report.findings)
@@ -238,4 +246,4 @@ def test_a_slug_the_model_does_not_know_is_not_asked_for():
     )
     api = ws.service("api")
     assert api is not None
-    assert engine.plan(ws, api, targets_from_env(ws, api), engine.Options()) == []
+    assert checks.plan_jobs(ws, api, targets_from_env(ws, api), checks.Options()) == []

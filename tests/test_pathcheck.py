@@ -6,8 +6,8 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
+from pnet.checks import ProbeEvent, Report, ReportEvent
 from pnet.diagnose.finding import Finding, Severity
-from pnet.engine import ProbeEvent, Report, ReportEvent
 from pnet.model import Service, Workspace
 from pnet.pathcheck import State, Verdict, check_path, network_stage, verdict
 from pnet.probes.result import Outcome, ProbeResult
@@ -172,7 +172,8 @@ def test_connect_and_pathcheck_are_core_no_textual() -> None:
     import sys
 
     code = (
-        "import sys, pnet.connect, pnet.pathcheck, pnet.cli\nassert 'textual' not in sys.modules\n"
+        "import sys, pnet.platforms, pnet.pathcheck, pnet.cli\n"
+        "assert 'textual' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
@@ -231,9 +232,9 @@ def test_an_answer_not_tried_says_why() -> None:
 def test_an_unknown_region_is_not_a_cross_region_path() -> None:
     from dataclasses import replace
 
-    from pnet.diagnose.common import same_network
+    from pnet.platforms import separation
 
     api = replace(svc(ACME, "api"), region=None)
-    assert same_network(api, api)
-    assert same_network(api, svc(ACME, "search"))
-    assert not same_network(svc(ACME, "api"), svc(ACME, "billing"))
+    assert separation(ACME, api, api) is None
+    assert separation(ACME, api, svc(ACME, "search")) is None
+    assert separation(ACME, svc(ACME, "api"), svc(ACME, "billing")) is not None

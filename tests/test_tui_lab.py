@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from pnet.engine import Options
+from pnet.checks import Options
 from pnet.lab import LabThread
 from pnet.model import Workspace
 from pnet.pathcheck import State
@@ -63,7 +63,7 @@ async def test_probes_turn_ok_and_failed(lab: tuple[Workspace, Options]) -> None
         await settle(pilot, lambda: app.status.get("reports") not in (None, Status.RUNNING))
         assert app.status["reports"] is Status.ERROR
         assert any(r.kind == "tcp" and r.outcome == "refused" for r in table.failed)
-        assert any(f.kind == "refused" for f in app.findings["reports"])
+        assert any(f.kind == "loopback-bind" for f in app.findings["reports"])
 
 
 async def test_path_checks_against_the_lab(lab: tuple[Workspace, Options]) -> None:

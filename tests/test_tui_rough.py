@@ -9,8 +9,8 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from pnet.checks import Options
 from pnet.diagnose.finding import Finding, Severity
-from pnet.engine import Options
 from pnet.pathcheck import verdict
 from pnet.probes.result import Outcome, ProbeResult
 from pnet.targets import parse_target

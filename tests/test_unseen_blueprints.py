@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from pnet import doctor
-from pnet.engine import run_offline, sweep_targets
+from pnet.checks import run_offline
 from pnet.errors import InputError
 from pnet.model import Kind, Service, Workspace
 from pnet.sources import blueprint
+from pnet.targets import sweep as sweep_targets
 
 
 def load(text: str) -> Workspace:

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from pnet import doctor, engine
+from pnet import checks, doctor
 from pnet.diagnose import KINDS
 from pnet.lab import LabThread
 from pnet.model import EnvVar, Workspace
 from pnet.sources.fixture import loads
-from pnet.targets import service_targets, targets_from_env
+from pnet.targets import service_targets, sweep, targets_from_env
 
 # Render: two regions, each self-contained; several ports; values that look like addresses
 # but are not targets (third parties, loopback sidecars, bind addresses, JSON, lists).
@@ -325,32 +325,32 @@ RAILWAY_BROKEN_EXPECTED = {
 }
 
 
-def _offline(ws: Workspace, source: str | None) -> engine.Report:
+def _offline(ws: Workspace, source: str | None) -> checks.Report:
     if source is None:
-        return engine.run_offline(ws, None, engine.sweep_targets(ws))
+        return checks.run_offline(ws, None, sweep(ws))
     src = ws.service(source)
     assert src is not None
-    return engine.run_offline(ws, src, targets_from_env(ws, src))
+    return checks.run_offline(ws, src, targets_from_env(ws, src))
 
 
-def _live(ws: Workspace, lab: LabThread, source: str | None) -> engine.Report:
+def _live(ws: Workspace, lab: LabThread, source: str | None) -> checks.Report:
     if source is None:
-        options = engine.Options(
+        options = checks.Options(
             nameserver=lab.nameserver, nameserver_for=lab.nameserver_for
         ).scaled(0.5)
-        return asyncio.run(engine.run(ws, None, engine.sweep_targets(ws), options))
+        return asyncio.run(checks.run(ws, None, sweep(ws), options))
     src = ws.service(source)
     assert src is not None
     targets = targets_from_env(ws, src) + service_targets(ws, src)
-    options = engine.Options(nameserver=lab.nameserver_for(src.location)).scaled(0.5)
-    return asyncio.run(engine.run(ws, src, targets, options))
+    options = checks.Options(nameserver=lab.nameserver_for(src.location)).scaled(0.5)
+    return asyncio.run(checks.run(ws, src, targets, options))
 
 
-def _alarms(report: engine.Report) -> list[tuple[str, str, str]]:
+def _alarms(report: checks.Report) -> list[tuple[str, str, str]]:
     return [(f.kind, f.subject, f.message) for f in report.findings if f.severity.rank > 0]
 
 
-def _found(report: engine.Report) -> set[tuple[str, str]]:
+def _found(report: checks.Report) -> set[tuple[str, str]]:
     return {(f.kind, f.subject) for f in report.findings}
 
 
@@ -434,7 +434,8 @@ def test_values_that_are_not_private_targets_are_not_probed():
     assert src is not None
     targets = {t.subject: t for t in targets_from_env(ws, src)}
     probed = {
-        subject for subject, _ in engine.plan(ws, src, list(targets.values()), engine.Options())
+        subject
+        for subject, _ in checks.plan_jobs(ws, src, list(targets.values()), checks.Options())
     }
     for key in ("STRIPE_API", "SIDECAR_URL", "METRICS_URL", "BIND", "IPV6_URL", "MONGO_URL"):
         assert key not in probed, key
@@ -580,7 +581,9 @@ def _contract(data: dict[str, Any]) -> None:
     assert set(data["workspace"]) == {"name", "platform", "services"}
     for svc in data["workspace"]["services"]:
         where = "region" if data["workspace"]["platform"] == "render" else "environment"
-        assert list(svc) == ["name", "type", where, "plan", "host", "ports"]
+        assert list(svc)[:6] == ["name", "type", where, "plan", "host", "ports"]
+        assert set(list(svc)[6:]) <= {"assumed"}
+        assert set(svc.get("assumed", [])) <= {"host", "ports"}
     for check in data["checks"]:
         assert {"target", "service", "probes"} <= set(check)
         for probe in check["probes"]:
@@ -589,9 +592,25 @@ def _contract(data: dict[str, Any]) -> None:
         assert list(f) == ["kind", "severity", "subject", "service", "message", "evidence", "fix"]
         assert f["kind"] in KINDS and f["severity"] == KINDS[f["kind"]].severity.value
     s = data["summary"]
-    assert list(s) == ["errors", "warnings", "ok"]
+    assert list(s)[:3] == ["errors", "warnings", "ok"]
     assert s["errors"] == sum(1 for f in data["findings"] if f["severity"] == "error")
     assert s["warnings"] == sum(1 for f in data["findings"] if f["severity"] == "warning")
+    states = [c["status"] for c in data["checks"]]
+    assert set(states) <= {"ok", "warning", "error", "not-checked"}
+    assert s["checks"] == {
+        "total": len(states),
+        "ok": states.count("ok"),
+        "warning": states.count("warning"),
+        "error": states.count("error"),
+        "not_checked": states.count("not-checked"),
+    }
+    assert s["ok"] == states.count("ok") and s["not_checked"] == states.count("not-checked")
+    for check in data["checks"]:
+        ran = [p for p in check["probes"] if not p.get("evidence", {}).get("skipped")]
+        if check["status"] == "ok":
+            assert ran, check
+        if check["status"] == "not-checked":
+            assert check["reason"] and not ran, check
 
 
 @pytest.mark.parametrize(

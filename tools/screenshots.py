@@ -18,7 +18,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from pnet.engine import Options
+from pnet.checks import Options
 from pnet.lab import LabThread
 from pnet.model import Workspace
 from pnet.sources import fixture

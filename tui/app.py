@@ -21,8 +21,9 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
+from pnet import platforms
 from pnet.diagnose.finding import Finding
-from pnet.model import Platform, Service, Workspace
+from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
 from pnet.secrets import MASK, mask_text
 from pnet.tui import export
@@ -38,7 +39,7 @@ from pnet.tui.widgets.probe_table import ProbeTable, row_key
 from pnet.tui.widgets.service_tree import ServiceTree
 
 if TYPE_CHECKING:
-    from pnet.engine import Options
+    from pnet.checks import Options
     from pnet.sources import Loaded
 
     Reload = Callable[[Callable[[str], None] | None], Loaded]
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 NARROW = 112
 TINY = 70
 COLLAPSE = 60
-SWEEP_CONCURRENCY = 4
 
 
 @dataclass
@@ -264,7 +264,7 @@ class PnetApp(App[int]):
         self.source = source
         if engine is None:
             if options is None:
-                from pnet.engine import Options as _Options
+                from pnet.checks import Options as _Options
 
                 options = _Options()
             engine = CoreEngine(options)
@@ -336,8 +336,9 @@ class PnetApp(App[int]):
             " ",
             (f"· {ws.platform} · {plural(len(ws.services), 'service')}", "dim"),
         )
-        if ws.platform is Platform.RAILWAY and not compact:
-            text.append(" · private names *.railway.internal", "dim")
+        suffix = platforms.of(ws).shared_suffix
+        if suffix and not compact:
+            text.append(f" · private names *{suffix}", "dim")
         src = self.source
         text.append(" · from" if compact else " · probing from", "dim")
         text.append(" ")
@@ -722,35 +723,57 @@ class PnetApp(App[int]):
     # ---- sweep ---------------------------------------------------------------------------
 
     def action_sweep(self) -> None:
-        targets = [s for s in self.workspace.services if s.type.receives or s.env]
-        for svc in targets:
+        services = [s for s in self.workspace.services if s.type.receives or s.env]
+        for svc in services:
             if svc.env:
                 self.env_live[svc.name] = {}
                 self.env_findings.pop(svc.name, None)
-        self.sweep_state = (0, len(targets))
-        self._sweep_worker(targets)
+        self.sweep_state = (0, len(services))
+        self._sweep_worker(services)
 
     @work(exclusive=True, group="sweep", exit_on_error=False)
     async def _sweep_worker(self, services: list[Service]) -> None:
+        """One run of the doctor's sweep (`pnet-doctor --all`), its results and findings handed
+        to each service's own view: its probes, and its variables' checks."""
         total = len(services)
-        done = 0
         self.post_message(SweepProgress(0, total))
-        gate = asyncio.Semaphore(SWEEP_CONCURRENCY)
+        for svc in services:
+            if svc.type.receives:
+                self.post_message(ProbeStarted(svc.name))
+        try:
+            async with aclosing(self.engine.sweep(self.workspace)) as events:
+                async for event in events:
+                    if isinstance(event, Landed) and event.owner:
+                        if event.env:
+                            self.post_message(EnvLanded(event.owner, event.subject, event.result))
+                        else:
+                            self.post_message(ProbeLanded(event.owner, event.result))
+                    elif isinstance(event, Finished):
+                        self._sweep_finished(services, event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.post_message(ProbeFailed("sweep", f"{type(exc).__name__}: {exc}"))
+        self.post_message(SweepProgress(total, total, finished=True))
 
-        async def one(svc: Service) -> None:
-            nonlocal done
-            async with gate:
-                if svc.type.receives:
-                    await self._probe(svc)
-                if svc.env:
-                    await self._check_env(svc)
-            done += 1
-            self.post_message(SweepProgress(done, total))
-
-        async with asyncio.TaskGroup() as group:
-            for svc in services:
-                group.create_task(one(svc))
-        self.post_message(SweepProgress(done, total, finished=True))
+    def _sweep_finished(self, services: list[Service], event: Finished) -> None:
+        own: dict[str, list[Finding]] = {s.name: [] for s in services}
+        env: dict[str, list[Finding]] = {s.name: [] for s in services}
+        owner_of: dict[str, tuple[str, bool]] = {}
+        for check in event.checks:
+            t = check.target
+            owner_of[t.subject] = (t.source or t.service or "", t.source is not None)
+        for f in event.findings:
+            owner, is_env = owner_of.get(f.subject, (f.service or "", False))
+            if f.subject.startswith("service:"):
+                owner, is_env = f.subject.split(":")[1], False
+            if owner in own:
+                (env if is_env else own)[owner].append(f)
+        for svc in services:
+            if svc.type.receives:
+                self.post_message(ProbeFinished(svc.name, tuple(own[svc.name]), event.report))
+            if svc.env:
+                self.post_message(EnvFinished(svc.name, tuple(env[svc.name]), event.report))
 
     @on(SweepProgress)
     def _sweep_progress(self, message: SweepProgress) -> None:
@@ -831,7 +854,7 @@ class PnetApp(App[int]):
     def copy_field(self, tab: str, label: str) -> None:
         if self.current is None:
             return
-        from pnet.connect import connect_tabs
+        from pnet.platforms import connect_tabs
 
         raw = None
         masked = None

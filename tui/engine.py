@@ -1,8 +1,9 @@
-"""What the app asks of the core: probe a service, read a service's env, check a path.
+"""What the app asks of the core: probe a service, read a service's env, sweep, check a path.
 
-The app talks to an `Engine`; `CoreEngine` is the real one (pnet.engine underneath). Tests give
-the app a double that yields the same events with fixed results, so no socket is ever opened
-from a snapshot.
+The app talks to an `Engine`; `CoreEngine` is the real one: the same target selection
+(`pnet.targets.select`) and the same pipeline (`pnet.checks`) as `pnet-doctor`, with this
+machine's listening sockets, so the two give one verdict on one socket. Tests give the app a
+double that yields the same events with fixed results, so no socket is opened from a snapshot.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
 
 if TYPE_CHECKING:
-    from pnet.engine import Options
+    from pnet.checks import Options
     from pnet.pathcheck import Verdict
 
 
 @dataclass(frozen=True)
 class Landed:
-    """One probe result, as it lands."""
+    """One probe result, as it lands. In a sweep, `owner` is the service whose view it belongs
+    to and `env` says it checks one of that service's variables (else the service itself)."""
 
     subject: str
     result: ProbeResult
+    owner: str | None = None
+    env: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,10 @@ class Engine(Protocol):
         self, workspace: Workspace, service: Service
     ) -> AsyncGenerator[EngineEvent, None]:
         """Probe every address the service's env vars point at, from the service's side."""
+        ...
+
+    def sweep(self, workspace: Workspace) -> AsyncGenerator[EngineEvent, None]:
+        """Every service and every service's variables, as `pnet-doctor --all` checks them."""
         ...
 
     def path(
@@ -95,41 +103,73 @@ class InstanceView:
 
 
 class CoreEngine:
-    """The real engine: pnet.engine, pnet.targets, pnet.pathcheck, pnet.probes.listeners."""
+    """The real engine: pnet.targets.select, pnet.checks, pnet.pathcheck, and this machine's
+    listening sockets (pnet.probes.listeners). `inside` names the service this machine is an
+    instance of, so its runs from that service diagnose its own listeners as pnet-doctor does."""
 
     def __init__(
-        self, options: Options, *, listeners: Callable[[], Sequence[Any]] | None = None
+        self,
+        options: Options,
+        *,
+        listeners: Callable[[], Sequence[Any]] | None = None,
+        inside: str | None = None,
     ) -> None:
         self.options = options
         self.listeners = listeners
+        self.inside = inside
+
+    def _listening(self) -> Sequence[Any] | None:
+        if self.listeners is not None:
+            return tuple(self.listeners())
+        try:
+            from pnet.probes.listeners import listening
+
+            return tuple(listening())
+        except Exception:
+            return None
 
     async def probe(
         self, workspace: Workspace, source: Service | None, service: Service
     ) -> AsyncGenerator[EngineEvent, None]:
-        from pnet.targets import service_targets
+        from pnet.targets import select
 
-        targets = service_targets(workspace, service)
+        targets = select(workspace, source, service=service)
         async for event in self._stream(workspace, source, targets):
             yield event
 
     async def check_env(
         self, workspace: Workspace, service: Service
     ) -> AsyncGenerator[EngineEvent, None]:
-        from pnet.targets import targets_from_env
+        from pnet.targets import select
 
-        targets = targets_from_env(workspace, service)
+        targets = select(workspace, service, own=False)
         async for event in self._stream(workspace, service, targets):
             yield event
+
+    async def sweep(self, workspace: Workspace) -> AsyncGenerator[EngineEvent, None]:
+        from pnet.targets import select
+
+        targets = select(workspace, None, every=True)
+        owners = {t.subject: (t.source or t.service or "", t.source is not None) for t in targets}
+        async for event in self._stream(workspace, None, targets):
+            if isinstance(event, Landed):
+                owner, env = owners.get(event.subject, ("", False))
+                yield Landed(event.subject, event.result, owner, env)
+            else:
+                yield event
 
     async def _stream(
         self, workspace: Workspace, source: Service | None, targets: Sequence[Any]
     ) -> AsyncGenerator[EngineEvent, None]:
-        from pnet import engine
+        from pnet import checks
 
-        events = engine.stream(workspace, source, targets, self.options)
+        inside = source is not None and source.name == self.inside
+        events = checks.stream(
+            workspace, source, targets, self.options, listeners=self._listening(), inside=inside
+        )
         try:
             async for event in events:
-                if isinstance(event, engine.ProbeEvent):
+                if isinstance(event, checks.ProbeEvent):
                     yield Landed(event.subject, event.result)
                 else:
                     report = event.report
@@ -140,11 +180,11 @@ class CoreEngine:
                 await close()
 
     def env(self, workspace: Workspace, service: Service) -> Sequence[EnvPointer]:
-        from pnet import engine
-        from pnet.targets import targets_from_env
+        from pnet import checks
+        from pnet.targets import select
 
-        targets = targets_from_env(workspace, service)
-        report = engine.run_offline(workspace, service, targets)
+        targets = select(workspace, service, own=False)
+        report = checks.run_offline(workspace, service, targets)
         by_key: dict[str, list[Finding]] = {}
         for f in report.findings:
             by_key.setdefault(f.subject, []).append(f)
@@ -171,11 +211,10 @@ class CoreEngine:
             yield verdict
 
     def instance(self, workspace: Workspace, service: Service | None) -> InstanceView:
+        from pnet.checks import local_addresses
         from pnet.diagnose import diagnose
-        from pnet.engine import local_addresses
-        from pnet.probes.listeners import listening
 
-        listeners = list(self.listeners() if self.listeners is not None else listening())
+        listeners = list(self._listening() or ())
         listeners.sort(key=lambda li: (li.port, li.address))
         if service is not None and service.ports:
             mine = [li for li in listeners if li.port in service.ports]
@@ -221,13 +260,10 @@ class CoreEngine:
 
 
 def _location_row(service: Service) -> tuple[str, str]:
-    if service.environment and not service.region:
-        return ("Environment", service.environment)
-    if service.region:
-        return ("Region", service.region)
-    if str(service.platform) == "render":
-        return ("Region", "not known (Render does not tell an instance; --blueprint does)")
-    return ("Environment", "not known")
+    from pnet import platforms
+
+    adapter = platforms.adapter(service.platform)
+    return (adapter.scope_word.capitalize(), adapter.location_note(service))
 
 
 def _host_shown(service: Service) -> str:

@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pnet.connect import connect_tabs
 from pnet.diagnose.finding import Finding, Severity
 from pnet.model import Service, Workspace
+from pnet.platforms import connect_tabs
 from pnet.probes.result import ProbeResult
 from pnet.secrets import mask_text
 from pnet.tui.status import Status

@@ -1,7 +1,8 @@
 """Diagnosis: a pure function of the model, the targets, the probe results and the listeners.
 
-`diagnose()` returns the findings, one per cause: static rules (`static`) say what the model
-alone proves, live rules (`live`) confirm, drop or refine them from what the probes saw.
+`static_findings` says what the model alone proves about one target (the checks plan their
+probes from it); `diagnose` takes those, refines them with what the probes saw (`live`), and
+makes sure no failed probe is left without a finding (`net`). One finding per cause.
 """
 
 from __future__ import annotations
@@ -11,13 +12,31 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from pnet.diagnose import live, static
-from pnet.diagnose.common import Context, mask
+from pnet.diagnose import live, live_connect, net, static, static_service
+from pnet.diagnose.context import Context, mask
 from pnet.diagnose.finding import Finding, Severity
 from pnet.diagnose.kinds import KINDS, KindInfo
 from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
 from pnet.targets import Target
+
+
+def context(
+    workspace: Workspace,
+    source: Service | None,
+    listeners: Sequence[Any] | None = None,
+    *,
+    local_addresses: Collection[str] = (),
+    auth_required: Collection[str] = (),
+) -> Context:
+    return Context(
+        workspace, source, listeners, frozenset(local_addresses), frozenset(auth_required)
+    )
+
+
+def static_findings(ctx: Context, target: Target) -> list[Finding]:
+    """What the model alone proves about one target, the most specific cause first."""
+    return static.target_findings(ctx, target)
 
 
 def diagnose(
@@ -29,6 +48,7 @@ def diagnose(
     *,
     local_addresses: Collection[str] = (),
     inside: bool = False,
+    static_by_subject: Mapping[str, Sequence[Finding]] | None = None,
 ) -> list[Finding]:
     """Every finding for `targets` checked from `source` (None: from outside any service).
 
@@ -37,32 +57,17 @@ def diagnose(
     unknown; `local_addresses` the addresses of this machine, so a listener can be matched to
     a connection that was refused here. `inside` says this runs in an instance of `source`,
     so the listeners are its own (its ports are then checked against them).
+    `static_by_subject` holds the static findings already made for the plan (made here when
+    missing), so the static rules run once per target.
     """
     results = results or {}
-    auth = _asking_for_credentials(workspace, targets, results)
-    ctx = Context(workspace, source, listeners, frozenset(local_addresses), auth)
-    return _diagnose(ctx, targets, results, inside)
-
-
-def _asking_for_credentials(
-    workspace: Workspace, targets: Sequence[Target], results: Mapping[str, Sequence[ProbeResult]]
-) -> frozenset[str]:
-    out = set()
-    for target in targets:
-        for r in results.get(target.subject, ()):
-            auth = r.kind in ("redis", "postgres") and str(r.outcome) == "auth-required"
-            if auth and target.service:
-                out.add(target.service)
-    return frozenset(out)
-
-
-def _diagnose(
-    ctx: Context,
-    targets: Sequence[Target],
-    results: Mapping[str, Sequence[ProbeResult]],
-    inside: bool,
-) -> list[Finding]:
-    workspace, source = ctx.workspace, ctx.source
+    ctx = context(
+        workspace,
+        source,
+        listeners,
+        local_addresses=local_addresses,
+        auth_required=_asking_for_credentials(targets, results),
+    )
     out: list[Finding] = []
     seen: set[tuple[str, str]] = set()
 
@@ -73,41 +78,79 @@ def _diagnose(
                 seen.add(key)
                 out.append(f)
 
-    mapped: list[str] = []
+    mapped: dict[str, None] = {}
     for target in targets:
-        found = static.target_findings(ctx, target)
-        found = live.target_findings(ctx, target, results.get(target.subject, ()), found)
+        got = results.get(target.subject, ())
+        planned = static_by_subject.get(target.subject) if static_by_subject else None
+        if planned is not None and not _asked(ctx, target):
+            found = list(planned)
+        else:
+            found = static.target_findings(ctx, target)
+        if got:
+            found = live.target_findings(ctx, target, got, found)
+        found += net.uncovered(ctx, target, got, found)
         add([_in_list(ctx, target, f) for f in found])
-        if target.service and target.service not in mapped:
-            mapped.append(target.service)
-    sources: list[Service] = [source] if source is not None else []
+        if target.service:
+            mapped.setdefault(target.service)
+    sources: dict[str, Service] = {}
+    if source is not None:
+        sources[source.name] = source
     for target in targets:
-        if target.source:
+        if target.source and target.source not in sources:
             svc = workspace.service(target.source)
-            if svc is not None and svc not in sources:
-                sources.append(svc)
-    for src in sources:
-        add(static.build_phase(ctx, src, targets))
-    services = [s.name for s in sources] + mapped
-    for name in dict.fromkeys(services):
+            if svc is not None:
+                sources[svc.name] = svc
+    for src in sources.values():
+        add(static_service.build_phase(ctx, src, targets))
+    said: set[tuple[str, str | None]] = {(f.kind, f.service) for f in out}
+    for name in dict.fromkeys([*sources, *mapped]):
         svc = workspace.service(name)
         if svc is None:
             continue
-        for f in static.service_findings(ctx, svc):
-            if any(g.kind == f.kind and g.service == f.service for g in out):
+        for f in static_service.service_findings(ctx, svc):
+            if (f.kind, f.service) in said:
                 continue
+            said.add((f.kind, f.service))
             add([f])
-    own = frozenset(
+    if inside:
+        add(live_connect.own_findings(ctx, _own_addresses(source, targets, results)))
+    return out
+
+
+def _asked(ctx: Context, target: Target) -> bool:
+    """Whether a probe of this run learnt that the target's service wants credentials (its
+    static fixes then carry them, so they are made again)."""
+    return bool(ctx.auth_required) and target.service in ctx.auth_required
+
+
+def _asking_for_credentials(
+    targets: Sequence[Target], results: Mapping[str, Sequence[ProbeResult]]
+) -> frozenset[str]:
+    out = set()
+    for target in targets:
+        for r in results.get(target.subject, ()):
+            auth = r.kind in ("redis", "postgres") and str(r.outcome) == "auth-required"
+            if auth and target.service:
+                out.add(target.service)
+    return frozenset(out)
+
+
+def _own_addresses(
+    source: Service | None,
+    targets: Sequence[Target],
+    results: Mapping[str, Sequence[ProbeResult]],
+) -> frozenset[str]:
+    """The addresses the source's own name resolved to (so its own bind is not loopback)."""
+    if source is None:
+        return frozenset()
+    return frozenset(
         str(a)
         for target in targets
-        if source is not None and target.service == source.name
+        if target.service == source.name
         for r in results.get(target.subject, ())
         if r.kind == "dns"
         for a in (*(r.evidence.get("a") or ()), *(r.evidence.get("aaaa") or ()))
     )
-    if inside:
-        add(live.own_findings(ctx, own))
-    return out
 
 
 _ITEM = re.compile(r"^(?P<subject>.+)\[(?P<index>\d+)\]$")
@@ -141,4 +184,14 @@ def worst(findings: Sequence[Finding]) -> Severity | None:
     return max((f.severity for f in findings), key=lambda s: s.rank)
 
 
-__all__ = ["KINDS", "Finding", "KindInfo", "Severity", "diagnose", "worst"]
+__all__ = [
+    "KINDS",
+    "Context",
+    "Finding",
+    "KindInfo",
+    "Severity",
+    "context",
+    "diagnose",
+    "static_findings",
+    "worst",
+]

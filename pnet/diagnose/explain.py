@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pnet.diagnose import kinds as K
+from pnet.platforms.railway import DOCS as RAILWAY
+from pnet.platforms.render import DOCS as RENDER
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "with a Blueprint reference (fromService ... property: hostport, fromDatabase ... "
             "property: connectionString) or a Railway reference variable "
             "(http://${{api.RAILWAY_PRIVATE_DOMAIN}}:${{api.PORT}}, with PORT set on api).",
-            (K.RENDER_PRIVATE_NETWORK, K.RENDER_POSTGRES, K.RAILWAY_DOMAINS, K.RAILWAY_VARIABLES),
+            (RENDER.private_network, RENDER.postgres, RAILWAY.domains, RAILWAY.variables),
         ),
         Explanation(
             "wrong-port",
@@ -81,7 +83,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "Point the variable at the port the service listens on (Render: the open ports of "
             "the service, deploy log 'Detected a new open port'; Railway: set PORT on the "
             "service and reference it).",
-            (K.RENDER_PRIVATE_NETWORK, K.RENDER_PORT_BINDING, K.RAILWAY_VARIABLES),
+            (RENDER.private_network, RENDER.port_binding, RAILWAY.variables),
         ),
         Explanation(
             "cross-region",
@@ -96,7 +98,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "list (an empty list refuses every external connection); or put both in one "
             "region. A region cannot be changed: that means creating the service again there "
             "and migrating. A private service has no public URL at all.",
-            (K.RENDER_REGIONS, K.RENDER_PRIVATE_NETWORK, K.RENDER_POSTGRES, K.RENDER_KEY_VALUE),
+            (RENDER.scope, RENDER.private_network, RENDER.postgres, RENDER.key_value),
         ),
         Explanation(
             "cross-environment",
@@ -112,7 +114,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "${{NAME.RAILWAY_PRIVATE_DOMAIN}} (references resolve within the environment), or "
             "call the other environment's public domain. Render: turn isolation off "
             "(networking: {isolation: disabled}) or keep the two in one environment.",
-            (K.RAILWAY_HOW_IT_WORKS, K.RAILWAY_VARIABLES, K.RENDER_BLUEPRINT),
+            (RAILWAY.scope, RAILWAY.variables, RENDER.config),
         ),
         Explanation(
             "not-receiving",
@@ -123,7 +125,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "platform's rules, does not receive. pnet does not probe it.",
             "Make it a private service (type: pserv) that binds the port it serves, or a paid "
             "web service; or call a free web service on its public URL.",
-            (K.RENDER_PRIVATE_NETWORK, K.RENDER_FREE, K.RENDER_PRIVATE_SERVICES),
+            (RENDER.private_network, RENDER.free, RENDER.private_services),
         ),
         Explanation(
             "missing-scheme",
@@ -135,7 +137,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "Write the scheme: http://images-p0o9:7000 (redis:// for Key Value, postgresql:// "
             "for Postgres). Blueprints do not interpolate, so add the scheme in code or use a "
             "property that carries one (connectionString for datastores).",
-            (K.RENDER_PRIVATE_NETWORK, K.RENDER_BLUEPRINT),
+            (RENDER.private_network, RENDER.config),
         ),
         Explanation(
             "tls-on-private",
@@ -146,7 +148,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "clears it.",
             "Use the plain scheme with the service's port: http://graph-z5x6:4000, "
             "redis://red-…:6379, http://NAME.railway.internal:PORT.",
-            (K.RENDER_PRIVATE_NETWORK, K.RAILWAY_HOW_IT_WORKS),
+            (RENDER.private_network, RAILWAY.scope),
         ),
         Explanation(
             "unknown-host",
@@ -158,7 +160,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "edit distance.",
             "Use the suggested host, or copy the internal address from the target's Connect → "
             "Internal tab (Railway: its RAILWAY_PRIVATE_DOMAIN).",
-            (K.RENDER_PRIVATE_NETWORK, K.RAILWAY_PRIVATE_NETWORK),
+            (RENDER.private_network, RAILWAY.private_network),
         ),
         Explanation(
             "refused",
@@ -168,7 +170,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "cause (wrong port, loopback or single-family bind, down instances) explains it.",
             "Check the service is running and binds 0.0.0.0 (Render) or :: (Railway) on the "
             "port the URL names; look at its deploy log and its open ports.",
-            (K.RENDER_PORT_BINDING, K.RAILWAY_FAILED_TO_RESPOND),
+            (RENDER.port_binding, RAILWAY.failed_to_respond),
         ),
         Explanation(
             "unreachable",
@@ -177,7 +179,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "TCP connections to the target's addresses timed out or the network said unreachable.",
             "Check the instance is healthy and not overloaded, and that no isolation setting "
             "blocks private traffic between the two.",
-            (K.RENDER_PRIVATE_NETWORK, K.RAILWAY_HOW_IT_WORKS),
+            (RENDER.private_network, RAILWAY.scope),
         ),
         Explanation(
             "loopback-bind",
@@ -189,7 +191,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "loopback only.",
             "Bind 0.0.0.0 (Render) or :: (Railway): uvicorn --host 0.0.0.0, gunicorn --bind "
             "0.0.0.0:$PORT, app.listen(PORT, '0.0.0.0').",
-            (K.RENDER_PORT_BINDING, K.RAILWAY_FAILED_TO_RESPOND),
+            (RENDER.port_binding, RAILWAY.failed_to_respond),
         ),
         Explanation(
             "ipv4-only-bind",
@@ -201,7 +203,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "listeners only.",
             "Bind :: (dual stack): Express app.listen(PORT, '::'), gunicorn --bind [::]:PORT, "
             'next start --hostname ::, uvicorn --host "" (uvicorn on :: is IPv6 only).',
-            (K.RAILWAY_HOW_IT_WORKS, K.RAILWAY_PRIVATE_NETWORK),
+            (RAILWAY.scope, RAILWAY.private_network),
         ),
         Explanation(
             "ipv6-only-bind",
@@ -211,7 +213,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "that port is IPv6 only.",
             'Listen on both families: uvicorn --host "", gunicorn --bind [::]:PORT (dual '
             "stack), or two sockets (0.0.0.0 and ::).",
-            (K.RAILWAY_HOW_IT_WORKS,),
+            (RAILWAY.scope,),
         ),
         Explanation(
             "reserved-port",
@@ -221,7 +223,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "there.",
             "A URL or a service's open ports use 18012, 18013 or 19099.",
             "Bind another port and point the URLs at it.",
-            (K.RENDER_PRIVATE_NETWORK,),
+            (RENDER.private_network,),
         ),
         Explanation(
             "too-many-ports",
@@ -229,7 +231,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "reachable.",
             "The service's open ports in the model number more than 75.",
             "Close the ports the service does not need, or split it into several services.",
-            (K.RENDER_PRIVATE_NETWORK,),
+            (RENDER.private_network,),
         ),
         Explanation(
             "instance-down",
@@ -239,7 +241,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "instances, and pnet connects to each one; or discovery lists fewer instances "
             "than the model says.",
             "Look at the failing instances: logs, restarts, health checks, memory.",
-            (K.RENDER_PRIVATE_NETWORK,),
+            (RENDER.private_network,),
         ),
         Explanation(
             "http-error",
@@ -247,7 +249,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "service's health path), or accepted the connection and sent nothing.",
             "GET on the service's health path (or the URL's path) over the private network.",
             "Look at the service's logs around the request; the network is not the problem.",
-            (K.RENDER_PRIVATE_NETWORK,),
+            (RENDER.private_network,),
         ),
         Explanation(
             "client-side-private-url",
@@ -259,7 +261,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "host is an internal address.",
             "Give the browser the service's public URL, and keep the internal URL in a "
             "server-only variable for server-side calls (or proxy through an API route).",
-            (K.RENDER_PRIVATE_NETWORK, K.RAILWAY_PRIVATE_NETWORK),
+            (RENDER.private_network, RAILWAY.private_network),
         ),
         Explanation(
             "public-database",
@@ -268,7 +270,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "The datastore's IP allow list contains 0.0.0.0/0 or ::/0.",
             "ipAllowList: [] to allow internal connections only, or list the CIDRs of the "
             "callers outside the platform.",
-            (K.RENDER_BLUEPRINT, K.RENDER_POSTGRES, K.RENDER_KEY_VALUE),
+            (RENDER.config, RENDER.postgres, RENDER.key_value),
         ),
         Explanation(
             "build-phase",
@@ -280,7 +282,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "points at a private host.",
             "Run the step in the pre-deploy command or at the start of the start command "
             "(npx prisma migrate deploy && npm start); keep the build to building.",
-            (K.RAILWAY_HOW_IT_WORKS,),
+            (RAILWAY.scope,),
         ),
         Explanation(
             "ipv6-only-name",
@@ -291,7 +293,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "AAAA only (live), without family=0 or family=6 in the URL.",
             "Append ?family=0 to the URL (ioredis reads it), set family: 0 in bullmq's "
             "connection options, or upgrade ioredis to 5.8.2 or later.",
-            (K.RAILWAY_ENOTFOUND, K.RAILWAY_LIBRARIES),
+            (RAILWAY.ipv6_names, RAILWAY.libraries),
         ),
         Explanation(
             "auth-required",
@@ -303,7 +305,7 @@ EXPLANATIONS: dict[str, Explanation] = {
             "Put the credentials in the URL: redis://default:PASSWORD@HOST:6379, "
             "postgresql://USER:PASSWORD@HOST:5432/DB, or use the Blueprint connectionString "
             "reference (it carries them).",
-            (K.RENDER_KEY_VALUE, K.RENDER_POSTGRES),
+            (RENDER.key_value, RENDER.postgres),
         ),
         Explanation(
             "wrong-protocol",
@@ -315,7 +317,20 @@ EXPLANATIONS: dict[str, Explanation] = {
             "protocol).",
             "Point the variable at a service of the right kind, or use the scheme the target "
             "speaks.",
-            (K.RENDER_PRIVATE_NETWORK,),
+            (RENDER.private_network,),
+        ),
+        Explanation(
+            "handshake-error",
+            "The server accepted the connection and the protocol handshake, then answered with "
+            "an error of its own: a Redis -ERR reply to PING, a PostgreSQL error such as a "
+            "database or role that does not exist, or too many connections. The network path "
+            "is fine; the application refuses the request.",
+            "The Redis probe sends AUTH (when the URL carries a password) and PING; the Postgres "
+            "probe sends a startup message with the URL's user and database. The error the "
+            "server sent is the evidence, quoted as it came (passwords masked).",
+            "Read the server's error: create the database or role the URL names, fix the "
+            "database name in the URL, or look at the server's limits and logs.",
+            (RENDER.postgres, RENDER.key_value),
         ),
     )
 }

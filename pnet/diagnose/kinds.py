@@ -6,27 +6,6 @@ from dataclasses import dataclass
 
 from pnet.diagnose.finding import Severity
 
-RENDER_PRIVATE_NETWORK = "https://render.com/docs/private-network"
-RENDER_REGIONS = "https://render.com/docs/regions"
-RENDER_FREE = "https://render.com/docs/free"
-RENDER_PRIVATE_SERVICES = "https://render.com/docs/private-services"
-RENDER_PORT_BINDING = "https://render.com/docs/web-services#port-binding"
-RENDER_BLUEPRINT = "https://render.com/docs/blueprint-spec"
-RENDER_KEY_VALUE = "https://render.com/docs/key-value"
-RENDER_POSTGRES = "https://render.com/docs/postgresql-creating-connecting"
-RENDER_ENV = "https://render.com/docs/environment-variables"
-RAILWAY_PRIVATE_NETWORK = "https://docs.railway.com/networking/private-networking"
-RAILWAY_HOW_IT_WORKS = "https://docs.railway.com/networking/private-networking/how-it-works"
-RAILWAY_LIBRARIES = "https://docs.railway.com/networking/private-networking/library-configuration"
-RAILWAY_VARIABLES = "https://docs.railway.com/variables/reference"
-RAILWAY_ENOTFOUND = (
-    "https://docs.railway.com/databases/troubleshooting/enotfound-redis-railway-internal"
-)
-RAILWAY_DOMAINS = "https://docs.railway.com/networking/domains/working-with-domains"
-RAILWAY_FAILED_TO_RESPOND = (
-    "https://docs.railway.com/networking/troubleshooting/application-failed-to-respond"
-)
-
 
 @dataclass(frozen=True)
 class KindInfo:
@@ -92,6 +71,12 @@ KINDS: dict[str, KindInfo] = {
         KindInfo("auth-required", _E, "the server asks for credentials the URL does not carry"),
         KindInfo(
             "wrong-protocol", _E, "the URL's scheme does not match what the target is or speaks"
+        ),
+        KindInfo(
+            "handshake-error",
+            _E,
+            "the server took the protocol handshake and answered with an error "
+            "(Redis -ERR, a PostgreSQL error such as a database that does not exist)",
         ),
     )
 }

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from pnet import platforms
 from pnet.model import Kind, Network, Service, Workspace
 
 V6_LOOPBACK = "::1"
@@ -200,7 +201,7 @@ def plan(workspace: Workspace, *, first_network: int = 1, netns: bool = False) -
     families = {}
     for loc in locations:
         first = next(s for s in workspace.services if s.location == loc)
-        families[loc] = workspace.network_of(first)
+        families[loc] = platforms.of(workspace).network(workspace, first)
 
     counters = dict.fromkeys(locations, 0)
     instances: list[Instance] = []

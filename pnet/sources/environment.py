@@ -295,11 +295,13 @@ def _render(environ: Mapping[str, str], blueprint: Workspace | None) -> tuple[Wo
     if entry is not None:
         stype = entry.type
         ports = (port,) if port else entry.ports
+        known = port is not None or entry.ports_known
         me = replace(
             entry,
             host=(slug or entry.host) if stype.has_internal_address else None,
             host_known=slug is not None,
             ports=ports if stype.has_internal_address else (),
+            ports_known=known,
             public_url=public or entry.public_url,
             env=_with_references(env, entry.env),
             id=_value(environ, "RENDER_SERVICE_ID"),
@@ -327,6 +329,7 @@ def _render(environ: Mapping[str, str], blueprint: Workspace | None) -> tuple[Wo
             host=slug if stype.has_internal_address else None,
             host_known=slug is not None,
             ports=ports,
+            ports_known=port is not None or not ports,
             public_url=public,
             env=env,
             id=_value(environ, "RENDER_SERVICE_ID"),
@@ -348,6 +351,7 @@ def _render(environ: Mapping[str, str], blueprint: Workspace | None) -> tuple[Wo
         environments=blueprint.environments if blueprint else {},
         source=blueprint.source if blueprint else "environment",
         notes=(*(blueprint.notes if blueprint else ()), *notes),
+        partial=blueprint is None,
     )
     return workspace, me
 
@@ -550,6 +554,7 @@ def _railway(environ: Mapping[str, str]) -> tuple[Workspace, Service]:
         environments={},
         source="environment",
         notes=tuple(notes),
+        partial=True,
     )
     return workspace, me
 

@@ -45,6 +45,7 @@ SERVICE_KEYS = (
     "password",
     "build_command",
     "start_command",
+    "internal_auth",
 )
 LAB_KEYS = ("listen", "bind", "down", "http_status", "delay_ms", "protocol", "tls", "auth")
 ENVIRONMENT_KEYS = ("network", "isolated", "shared")
@@ -191,6 +192,7 @@ def _service(
         else:
             host, host_known = name, False
     ports = r.ports(node, "ports", what)
+    ports_known = ports is not None or kind.is_datastore
     if ports is None:
         ports = _default_ports(platform, kind, stype.has_internal_address)
     env = _env(r, node, what)
@@ -205,6 +207,8 @@ def _service(
         host=host,
         host_known=host_known,
         ports=ports,
+        ports_known=ports_known or not ports,
+        internal_auth=r.boolean(node, "internal_auth", what),
         public_url=r.string(node, "public_url", what),
         env=env,
         instances=r.integer(node, "instances", what, 1, low=0, high=100) or 0,

@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from pnet.connect import ConnectField, connect_tabs
 from pnet.model import Service, Workspace
+from pnet.platforms import ConnectField, connect_tabs
 
 LABEL_WIDTH = 24
 

@@ -10,8 +10,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from pnet.model import Platform, Service, Workspace
-from pnet.platforms import railway
+from pnet import platforms
+from pnet.model import Service, Workspace
 from pnet.tui.status import TYPE_MARKS, Status, address, receive_mark
 
 ADDRESS_WIDTH = 20
@@ -81,7 +81,7 @@ class ServiceTree(Tree[Service | None]):
         selected = self.cursor_node.data if self.cursor_node is not None else None
         self.clear()
         self._by_name.clear()
-        group_word = "environment" if self.workspace.platform is Platform.RAILWAY else "region"
+        group_word = platforms.of(self.workspace).scope_word
         for group, services in self.workspace.groups():
             shown = [s for s in services if self.matches(s)]
             if not shown:
@@ -135,11 +135,12 @@ class ServiceTree(Tree[Service | None]):
         return text
 
     def _short(self, addr: str) -> str:
-        """Railway's private names without the `.railway.internal` every one of them shares."""
-        if self.workspace.platform is Platform.RAILWAY:
+        """Private names without the suffix every one of them shares (`.railway.internal`)."""
+        suffix = platforms.of(self.workspace).shared_suffix
+        if suffix:
             host, sep, port = addr.partition(":")
-            if host.endswith(railway.INTERNAL_SUFFIX):
-                return host[: -len(railway.INTERNAL_SUFFIX)] + sep + port
+            if host.endswith(suffix):
+                return host[: -len(suffix)] + sep + port
         return addr
 
     def _name_width(self) -> int:

@@ -149,7 +149,10 @@ def _workspace_json(ws: Workspace) -> dict[str, Any]:
         "source": ws.source,
         "notes": [mask_text(n) for n in ws.notes],
         "environments": {
-            name: {"network": info.network.value, "isolated": info.isolated}
+            name: {
+                "network": info.network.value if info.network else None,
+                "isolated": info.isolated,
+            }
             for name, info in ws.environments.items()
         },
         "services": [_service_json(s) for s in ws.services],
@@ -198,7 +201,9 @@ def _workspace(data: Mapping[str, Any]) -> tuple[Workspace, int]:
             project=data.get("project"),
             environments={
                 str(name): EnvironmentInfo(
-                    str(name), Network(info["network"]), bool(info.get("isolated"))
+                    str(name),
+                    Network(info["network"]) if info.get("network") else None,
+                    bool(info.get("isolated")),
                 )
                 for name, info in (data.get("environments") or {}).items()
             },

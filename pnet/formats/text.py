@@ -1,14 +1,12 @@
-"""Rendering a report: the doctor's text (marks, findings with fixes, a summary) and JSON."""
+"""The doctor's text: one line per check with its mark, each finding with its fix, a summary."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+from pnet import platforms
+from pnet.checks import Check, Report, State
 from pnet.diagnose.finding import Finding, Severity
-from pnet.engine import Check, Report
-from pnet.model import Platform, Workspace
-from pnet.targets import is_private_host
 
 _ASCII = str.maketrans(
     {
@@ -34,7 +32,12 @@ class Style:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
 
     def mark(self, status: str) -> str:
-        marks = {"ok": ("✓", "32"), "warning": ("!", "33"), "error": ("✗", "31")}
+        marks = {
+            "ok": ("✓", "32"),
+            "warning": ("!", "33"),
+            "error": ("✗", "31"),
+            "not-checked": ("·", "2"),
+        }
         symbol, code = marks.get(status, ("?", "0"))
         return self.paint(symbol, f"1;{code}")
 
@@ -66,17 +69,7 @@ def _finding_lines(f: Finding, style: Style, indent: str = "    ") -> list[str]:
     return lines
 
 
-def external_target(check: Check, workspace: Workspace) -> bool:
-    t = check.target
-    return (
-        t.service is None
-        and not check.results
-        and not check.findings
-        and not is_private_host(workspace, t.host)
-    )
-
-
-def _check_line(check: Check, style: Style, width: int, workspace: Workspace) -> str:
+def _check_line(check: Check, style: Style, width: int) -> str:
     t = check.target
     arrow = f" → {t.service}" if t.service and t.origin != "service" else ""
     origin = f" (from {t.source})" if t.source else ""
@@ -87,12 +80,10 @@ def _check_line(check: Check, style: Style, width: int, workspace: Workspace) ->
     probes = ""
     if check.results:
         probes = "  " + style.paint(_ms(check.ms), "2")
-    elif check.target.how != "public-url":
-        probes = ""
-    external = ""
-    if external_target(check, workspace):
-        external = style.paint("  (not on the private network: not checked)", "2")
-    text = f"{style.mark(check.status)} {subject}  {value}{arrow}{origin}{probes}{external}"
+    why = ""
+    if check.state is State.NOT_CHECKED:
+        why = style.paint(f"  (not checked: {check.why_not_checked})", "2")
+    text = f"{style.mark(check.status)} {subject}  {value}{arrow}{origin}{probes}{why}"
     return text.rstrip()
 
 
@@ -100,7 +91,7 @@ def render_text(report: Report, style: Style | None = None) -> str:
     style = style or Style()
     ws = report.workspace
     lines: list[str] = []
-    where = "region" if ws.platform is Platform.RENDER else "environment"
+    where = platforms.of(ws).scope_word
     src = report.source
     head = f"pnet-doctor: {ws.name} ({ws.platform.value})"
     if src is not None:
@@ -114,7 +105,7 @@ def render_text(report: Report, style: Style | None = None) -> str:
     subjects = set()
     for check in report.checks:
         subjects.add(check.target.subject)
-        lines.append(_check_line(check, style, width, ws))
+        lines.append(_check_line(check, style, width))
         for f in check.findings:
             lines.extend(_finding_lines(f, style))
     extra: dict[str, list[Finding]] = {}
@@ -126,23 +117,29 @@ def render_text(report: Report, style: Style | None = None) -> str:
         lines.append(f"{style.mark(worst)} {subject}")
         for f in found:
             lines.extend(_finding_lines(f, style))
-    s = report.summary
-    summary = (
-        f"{s['errors']} error{'s' if s['errors'] != 1 else ''}, "
-        f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''}, "
-        f"{s['ok']} ok"
-    )
-    n = len(report.checks)
-    tail = f" ({n} check{'s' if n != 1 else ''}"
-    tail += f" in {_ms(report.elapsed_ms)})" if not report.offline else ")"
-    if not report.checks and not report.findings:
-        summary = "nothing to check"
-        tail = ""
-    code = "1;31" if s["errors"] else "1;33" if s["warnings"] else "1;32"
-    lines.append(style.paint(summary, code) + tail)
+    lines.append(summary_line(report, style))
     return style.finish("\n".join(lines) + "\n")
 
 
-def render_json(report: Report, *, unicode: bool = True) -> str:
-    """The JSON contract; with `unicode` False every non-ASCII character is escaped."""
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=not unicode) + "\n"
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def summary_line(report: Report, style: Style | None = None) -> str:
+    """`19 checks: 3 ok, 4 warning, 9 error, 3 not checked · findings: 12 errors, 6 warnings`:
+    checks by state and findings by severity, each adding up to its total."""
+    style = style or Style()
+    if not report.checks and not report.findings:
+        return style.paint("nothing to check", "1;32")
+    c = report.count_checks()
+    f = report.count_findings()
+    parts = [f"{c['ok']} ok", f"{c['warning']} warning", f"{c['error']} error"]
+    if c["not-checked"]:
+        parts.append(f"{c['not-checked']} not checked")
+    head = f"{_n(len(report.checks), 'check')}: {', '.join(parts)}"
+    found = f"findings: {_n(f['error'], 'error')}, {_n(f['warning'], 'warning')}"
+    if f["info"]:
+        found += f", {f['info']} info"
+    code = "1;31" if f["error"] else "1;33" if f["warning"] else "1;32"
+    took = f" in {_ms(report.elapsed_ms)}" if not report.offline else ""
+    return f"{head} · {style.paint(found, code)}{took}"
