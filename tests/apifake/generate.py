@@ -271,7 +271,9 @@ def _render_keyvalue(data: RenderData, svc: Service) -> None:
     pw = svc.password
     data.connection_info[svc.host] = {
         "internalConnectionString": (
-            f"redis://default:{pw}@{svc.host}:6379" if pw else f"redis://{svc.host}:6379"
+            f"redis://default:{pw}@{svc.host}:6379"
+            if pw and svc.internal_auth
+            else f"redis://{svc.host}:6379"
         ),
         "externalConnectionString": f"rediss://{svc.host}:{pw or 'pw'}@{external}",
         "cliCommand": f"valkey-cli --user {svc.host} -h {external.split(':')[0]} -p 6379 --tls",

@@ -422,11 +422,13 @@ def _resolve(
                 env.append(EnvVar(key, value))
         if svc.kind.is_datastore:
             got = {v.key: v.value for v in env if v.value is not None}
+            password = got.get("PGPASSWORD") or got.get("REDISPASSWORD") or svc.password
             svc = replace(
                 svc,
                 user=got.get("PGUSER") or got.get("REDISUSER") or svc.user,
-                password=got.get("PGPASSWORD") or got.get("REDISPASSWORD") or svc.password,
+                password=password,
                 database=got.get("PGDATABASE") or svc.database,
+                internal_auth=svc.kind is Kind.KEYVALUE and password is not None,
             )
         out.append(replace(svc, env=tuple(env)))
     return out

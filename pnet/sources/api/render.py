@@ -284,6 +284,7 @@ class _Reader:
                 parts = urlsplit(url)
                 if parts.password:
                     found["password"] = unquote(parts.password)
+                    found["internal"] = "auth"  # the internal URL asks for the password
                 if parts.username:
                     found["user"] = unquote(parts.username)
             except ValueError:
@@ -322,18 +323,22 @@ class _Reader:
                 if isinstance(entry, dict) and (p := shapes.port(entry.get("port"))) is not None
             )
         )
+        known = True
         if not ports and stype.has_internal_address:
+            # no open port detected yet: PORT when the service sets it, else what Render
+            # assumes (its url's port, the default 10000), which is never the ground of an error
             port_var = next((e.value for e in env if e.key == "PORT"), None)
             url = shapes.text(details.get("url")) or ""
             tail = url.rpartition(":")[2]
+            known = False
             if port_var and port_var.isdigit() and shapes.port(int(port_var)):
-                ports = (int(port_var),)
+                ports, known = (int(port_var),), True
             elif kind is Kind.PSERV and tail.isdigit() and shapes.port(int(tail)):
                 ports = (int(tail),)
             else:
                 ports = (render.DEFAULT_PORT,)
         if not stype.has_internal_address:
-            ports = ()
+            ports, known = (), True
         link = shapes.text(details.get("url"))
         public_url = link if link and link.startswith("http") and stype.has_public_url else None
         if raw.get("suspended") == "suspended":
@@ -351,6 +356,7 @@ class _Reader:
             plan=plan,
             host=slug if stype.has_internal_address else None,
             ports=ports,
+            ports_known=known,
             public_url=public_url,
             env=env,
             instances=instances,
@@ -438,6 +444,7 @@ class _Reader:
             id=shapes.text(raw.get("id")),
             user=user if user and user != "default" and found.get("password") else None,
             password=found.get("password"),
+            internal_auth=bool(found.get("internal")),
         )
 
 
