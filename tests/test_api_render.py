@@ -624,3 +624,19 @@ def test_render_odd_answers(odd_api: Switch, services: list[Any], groups: list[A
 
     odd_api.handler = handler
     one_line(lambda: asyncio.run(api.fetch_render(KEY, retry=QUICK)), Platform.RENDER)
+
+
+async def test_what_render_assumes_is_said_to_be_assumed(api_ca, proxied) -> None:
+    """No open port detected and no PORT: the port is Render's guess, never the ground of an
+    error; a Key Value whose internal URL carries a password has internal authentication on."""
+    data = render_data()
+    data.services[1]["serviceDetails"]["openPorts"] = []  # search, url search-q1w2:9200
+    data.connection_info[str(KEY_VALUE[0]["id"])]["internalConnectionString"] = (
+        "redis://default:Vb7nM2kL9pQ4@red-c0d1e2f3g4h5i6j7k8l9:6379"
+    )
+    with render_api(api_ca, proxied, data):
+        ws = await api.fetch_render(KEY)
+    search, api_svc, cache = ws.service("search"), ws.service("api"), ws.service("cache")
+    assert search is not None and (search.ports, search.ports_known) == ((9200,), False)
+    assert api_svc is not None and api_svc.ports_known
+    assert cache is not None and cache.internal_auth and cache.password == "Vb7nM2kL9pQ4"
