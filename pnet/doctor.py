@@ -1,7 +1,9 @@
 """`pnet-doctor`: the checks with no UI, for scripts, CI and pre-start hooks.
 
 stdout carries the report only (text or JSON); stderr the progress line and errors.
-Exit 0: no error finding; 1: at least one; 2: bad usage or bad input (one line).
+Exit 0: no error finding; 1: at least one; 2: bad usage, bad input or a key the platform
+refuses (one line); 3: the source could not be read (network, 5xx or rate limit after the
+retries; one line).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any, NoReturn
 
 from pnet import __version__, argcheck
-from pnet.errors import InputError, bare, quote, safe_line
+from pnet.errors import InputError, SourceError, bare, quote, safe_line
 from pnet.secrets import one_line
 
 PROG = "pnet-doctor"
@@ -34,23 +36,28 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Check what a Render or Railway service's configuration points at over the "
         "private network, and say what is wrong and how to fix it.",
-        epilog="exit status: 0 no error finding, 1 at least one error, 2 bad usage or input",
+        epilog="exit status: 0 no error finding, 1 at least one error, 2 bad usage, bad input "
+        "or a key the platform refuses, 3 the source could not be read (network failure, 5xx "
+        "or rate limit after the retries). Keys come from RENDER_API_KEY, RAILWAY_API_TOKEN, "
+        "RAILWAY_TOKEN or a key file; HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE are honoured.",
     )
     src = p.add_argument_group("where the workspace comes from (default: this instance)")
     src.add_argument("--workspace", metavar="FILE", help="a workspace fixture (YAML)")
     src.add_argument("--blueprint", metavar="FILE", help="a Render Blueprint (render.yaml)")
     src.add_argument(
-        "--render-api-key",
-        metavar="KEY",
-        help="read the workspace from Render's API "
-        "(default: $RENDER_API_KEY when no other source is given)",
+        "--render-api-key-file",
+        metavar="FILE",
+        help="read the workspace from Render's API with the key in FILE "
+        "(default: $RENDER_API_KEY; $RENDER_WORKSPACE names one of several)",
     )
     src.add_argument(
-        "--railway-token",
-        metavar="TOKEN",
-        help="read the project from Railway's API "
-        "(default: $RAILWAY_API_TOKEN when no other source is given)",
+        "--railway-token-file",
+        metavar="FILE",
+        help="read the project from Railway's API with the token in FILE "
+        "(default: $RAILWAY_API_TOKEN or $RAILWAY_TOKEN; $RAILWAY_PROJECT_ID names one)",
     )
+    for gone in ("--render-api-key", "--railway-token"):
+        src.add_argument(gone, nargs="?", const="", default=None, help=argparse.SUPPRESS)
     p.add_argument("targets", nargs="*", metavar="TARGET", help="a URL, host:port or service name")
     p.add_argument("--from", dest="source", metavar="SERVICE", help="check from this service")
     p.add_argument("--all", action="store_true", help="check every service of the workspace")
@@ -108,13 +115,6 @@ def _target(text: str) -> str:
         raise UsageError(f"TARGET {exc}") from None
 
 
-def _api_key(api: str | None, environ: Mapping[str, str]) -> None:
-    try:
-        argcheck.platform_key(api, environ)
-    except argcheck.BadArgument as exc:
-        raise UsageError(str(exc)) from None
-
-
 def _explain(kind: str, out: IO[str]) -> int:
     from pnet.diagnose.explain import explain
     from pnet.diagnose.kinds import KINDS
@@ -163,30 +163,43 @@ class _Progress:
             self.stream.flush()
 
 
-def _load(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Any, Any]:
-    from pnet.sources import load_workspace
+def _load(args: argparse.Namespace, environ: Mapping[str, str], err: IO[str]) -> tuple[Any, Any]:
+    from pnet.sources import load
 
-    env = dict(environ)
-    api: str | None = None
-    if args.render_api_key:
-        env["RENDER_API_KEY"] = args.render_api_key
-        api = "render"
-    if args.railway_token:
-        if api:
-            raise UsageError("give one API key, not --render-api-key and --railway-token")
-        env["RAILWAY_API_TOKEN"] = args.railway_token
-        api = "railway"
-    if api is None and not (args.workspace or args.blueprint):
-        if env.get("RENDER_API_KEY") and not env.get("RENDER"):
-            api = "render"
-        elif (env.get("RAILWAY_API_TOKEN") or env.get("RAILWAY_TOKEN")) and not env.get(
-            "RAILWAY_ENVIRONMENT_NAME"
-        ):
-            api = "railway"
-    _api_key(api, env)
-    return load_workspace(
-        workspace=args.workspace, blueprint=args.blueprint, api=api, environ=env, cwd=os.getcwd()
-    )
+    line = _LoadLine(err)
+    try:
+        got = load(
+            workspace=args.workspace,
+            blueprint=args.blueprint,
+            environ=environ,
+            cwd=os.getcwd(),
+            render_key_file=args.render_api_key_file,
+            railway_token_file=args.railway_token_file,
+            cache="write",
+            say=line.say if line.enabled else None,
+        )
+    finally:
+        line.close()
+    return got.workspace, got.service
+
+
+class _LoadLine:
+    """While an API is read: what it reads and how far, one line on stderr (a TTY only)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
+        self.shown = False
+
+    def say(self, text: str) -> None:
+        self.shown = True
+        self.stream.write(f"\r\x1b[K{one_line(text, 78)}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def _pick_source(workspace: Any, name: str | None, detected: Any) -> Any:
@@ -234,6 +247,9 @@ def main(
     except (UsageError, InputError) as exc:
         _say(err, f"{PROG}: error: {safe_line(str(exc))}\n")
         return 2
+    except SourceError as exc:
+        _say(err, f"{PROG}: error: {safe_line(str(exc))}\n")
+        return 3
     except KeyboardInterrupt:
         err.write(f"{PROG}: interrupted\n")
         return 130
@@ -250,6 +266,11 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
         return 0
     if args.explain:
         return _explain(args.explain, out)
+    for flag in ("render_api_key", "railway_token"):
+        if getattr(args, flag) is not None:
+            from pnet.sources.keys import gone_flag
+
+            raise UsageError(gone_flag("--" + flag.replace("_", "-")))
     if args.timeout is not None and not 0 < args.timeout <= 600:
         raise UsageError(f"--timeout wants seconds between 0 and 600, not {args.timeout}")
     default_ns, per_network = _nameservers(args.nameserver)
@@ -265,7 +286,7 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
     from pnet.targets import NotATarget, select
 
     try:
-        workspace, detected = _load(args, env)
+        workspace, detected = _load(args, env, err)
     except OSError as exc:
         raise InputError(f"cannot read the workspace: {exc.strerror or exc}") from exc
     source = _pick_source(workspace, args.source, detected)

@@ -14,7 +14,7 @@ import pytest
 from pnet import doctor
 from pnet.lab import LabThread
 from pnet.model import Workspace
-from pnet.sources.fixture import load
+from pnet.sources.fixture import read
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -44,9 +44,9 @@ API = {
 
 @pytest.fixture(scope="module")
 def acme() -> Iterator[tuple[Workspace, LabThread]]:
-    ws = load(FIXTURES / "render-acme.yaml")
-    with LabThread(ws) as lab:
-        yield ws, lab
+    fx = read(FIXTURES / "render-acme.yaml")
+    with LabThread(fx.workspace, fx.lab) as lab:
+        yield fx.workspace, lab
 
 
 def _doctor(lab: LabThread, environ: dict[str, str], tmp: Path, *args: str) -> dict[str, Any]:

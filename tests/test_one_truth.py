@@ -22,7 +22,7 @@ from pnet.diagnose import diagnose
 from pnet.lab import LabThread
 from pnet.model import Workspace
 from pnet.probes.result import Outcome, ProbeResult
-from pnet.sources.fixture import load, loads
+from pnet.sources.fixture import load, loads, reads
 from pnet.targets import parse_target, sweep
 from pnet.tui.app import PnetApp, SweepProgress
 from pnet.tui.engine import CoreEngine
@@ -95,8 +95,9 @@ async def _until(pilot: Pilot[Any], cond: Callable[[], bool], rounds: int = 400)
 @pytest.mark.parametrize("name", list(WORKSPACES))
 async def test_the_app_and_the_doctor_name_the_same_findings(name: str, tmp_path: Path) -> None:
     text = WORKSPACES[name]()
-    ws = loads(text)
-    with LabThread(ws) as lab:
+    fx = reads(text)
+    ws = fx.workspace
+    with LabThread(ws, fx.lab) as lab:
         taken = [n for n in lab.notes if "in use" in n]
         if taken:
             pytest.skip(f"another process holds lab addresses: {taken}")

@@ -40,6 +40,9 @@ from pnet.tui.widgets.service_tree import ServiceTree
 
 if TYPE_CHECKING:
     from pnet.checks import Options
+    from pnet.sources import Loaded
+
+    Reload = Callable[[Callable[[str], None] | None], Loaded]
 
 NARROW = 112
 TINY = 70
@@ -94,6 +97,14 @@ class SweepProgress(Message):
 @dataclass
 class InstanceLoaded(Message):
     view: InstanceView
+
+
+@dataclass
+class WorkspaceRead(Message):
+    """A refresh read the platform's API again (`loaded`), or could not (`error`)."""
+
+    loaded: Any = None
+    error: str = ""
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
@@ -212,6 +223,14 @@ class PnetApp(App[int]):
         ),
         Binding("4", "tab('env')", "Env", id="tab.env", tooltip="Show the Env tab", show=False),
         Binding(
+            "R",
+            "refresh",
+            "Refresh",
+            id="refresh",
+            tooltip="Read the platform's API again (the workspace is kept a few minutes)",
+            show=False,
+        ),
+        Binding(
             "5",
             "tab('instance')",
             "Instance",
@@ -234,6 +253,9 @@ class PnetApp(App[int]):
         export_dir: Path | None = None,
         watch_interval: float = 3.0,
         keymap: dict[str, str] | None = None,
+        read_at: float | None = None,
+        cached: bool = False,
+        reload: Reload | None = None,
     ) -> None:
         super().__init__()
         if keymap:
@@ -270,6 +292,10 @@ class PnetApp(App[int]):
         self.last_export: tuple[Path, Path] | None = None
         self.instance_view: InstanceView | None = None
         self._collapsed = False
+        self.read_at = read_at
+        self.cached = cached
+        self.reload = reload
+        self.reading: str | None = None
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -342,6 +368,8 @@ class PnetApp(App[int]):
             tree.select_service(self.source.name)
             self.call_after_refresh(self._instance_env)
             self.check_env(self.source.name, show=False)
+        if self.read_at is not None:
+            self.set_interval(30, self._status_line)
         self._status_line()
 
     def on_resize(self, event: Resize) -> None:
@@ -781,7 +809,19 @@ class PnetApp(App[int]):
                     text.append(f"  {s.mark} {counts[s]}", s.style)
         if self.reveal:
             text.append("  secrets revealed (r hides)", "bold red")
+        text.append_text(self._read_age())
         bar.update(text)
+
+    def _read_age(self) -> Text:
+        """How old the API's answer is (kept a few minutes on disk), or what a refresh reads."""
+        if self.reading is not None:
+            return Text(f"  {self.reading}", "bold")
+        if self.read_at is None:
+            return Text()
+        age = (self.clock() - datetime.fromtimestamp(self.read_at, UTC)).total_seconds()
+        when = "just now" if age < 60 else f"{plural(int(age // 60), 'min')} ago"
+        where = " (cached)" if self.cached else ""
+        return Text(f"  API read {when}{where} · R refreshes", "dim")
 
     # ---- connect, reveal, copy -----------------------------------------------------------
 
@@ -891,6 +931,8 @@ class PnetApp(App[int]):
             if isinstance(b, Binding):
                 if b.id == "tab.instance" and not self.instance_mode:
                     continue
+                if b.id == "refresh" and self.reload is None:
+                    continue
                 key = {"slash": "/", "question_mark": "?"}.get(b.key, b.key)
                 rows.append((key, b.description, b.tooltip))
         rows.append(("ctrl+p", "Palette", "Every command by name"))
@@ -939,6 +981,66 @@ class PnetApp(App[int]):
         self.watching = False
         self.workers.cancel_all()
         self.exit(0)
+
+    # ---- reading the platform's API again ------------------------------------------------
+
+    def action_refresh(self) -> None:
+        if self.reload is None:
+            self.notify("The workspace comes from a file or this instance: nothing to refresh.")
+            return
+        if self.reading is not None:
+            return
+        self.reading = "reading the API…"
+        self._status_line()
+        self._refresh_worker()
+
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
+    def _refresh_worker(self) -> None:
+        assert self.reload is not None
+
+        def say(line: str) -> None:
+            self.call_from_thread(self._reading, line)
+
+        try:
+            loaded = self.reload(say)
+        except Exception as exc:
+            self.post_message(WorkspaceRead(error=" ".join(str(exc).split())))
+            return
+        self.post_message(WorkspaceRead(loaded=loaded))
+
+    def _reading(self, line: str) -> None:
+        if self.reading is not None:
+            self.reading = line
+            self._status_line()
+
+    @on(WorkspaceRead)
+    def _workspace_read(self, message: WorkspaceRead) -> None:
+        self.reading = None
+        if message.error:
+            self.notify(message.error, title="refresh failed", severity="error")
+            self._status_line()
+            return
+        loaded = message.loaded
+        current = self.current.name if self.current is not None else None
+        self.workspace = loaded.workspace
+        if self.source is not None:
+            mine = loaded.service if self.instance_mode else None
+            self.source = mine or self.workspace.service(self.source.name) or self.source
+        self.read_at, self.cached = loaded.read_at, loaded.cached
+        for cache in (self.results, self.history, self.findings, self.reports, self.status):
+            cache.clear()
+        for cache in (self.probed_at, self.env_cache, self.run_keys, self.env_live):
+            cache.clear()
+        self.env_findings.clear()
+        tree = self.query_one(ServiceTree)
+        tree.workspace = self.workspace
+        tree.statuses.clear()
+        tree.rebuild()
+        self._layout(self.size.width)
+        if current is not None and self.workspace.service(current) is not None:
+            self.select_service(current)
+        self.notify(plural(len(self.workspace.services), "service"), title="workspace read")
+        self._status_line()
 
     # ---- inside an instance --------------------------------------------------------------
 
