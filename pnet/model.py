@@ -88,6 +88,8 @@ class EnvVar:
     A reference names what it points at: `ref_service` (the service or database name), `ref_type`
     (its Blueprint type), `ref_property` (host, port, hostport, connectionString, ...) or
     `ref_key` (envVarKey); `resolved` is False when the source does not define that target.
+    `line` and `column` (1-based) say where the workspace's file states it: the entry's `key`,
+    or for a reference the `fromService` / `fromDatabase` block; None when no file does.
     """
 
     key: str
@@ -96,6 +98,7 @@ class EnvVar:
     resolved: bool = True
     note: str = ""
     line: int | None = None
+    column: int | None = None
     ref_service: str | None = None
     ref_type: str | None = None
     ref_property: str | None = None
@@ -151,6 +154,19 @@ class Service:
     lab: LabFaults | None = None
     line: int | None = None
     blueprint_name: str | None = None
+    column: int | None = None
+    spots: tuple[tuple[str, int, int], ...] = ()
+
+    def spot(self, what: str | None = None) -> tuple[int, int | None] | None:
+        """Where the workspace's file states `what` of this service (`ipAllowList[0]`,
+        `buildCommand`, ...: `spots` holds each as (what, line, column)), or with no `what`
+        the service's own entry; None when the file does not say."""
+        if what is None:
+            return (self.line, self.column) if self.line is not None else None
+        for name, line, column in self.spots:
+            if name == what:
+                return line, column
+        return None
 
     @property
     def ref_name(self) -> str:
