@@ -90,6 +90,8 @@ class EnvVar:
     `ref_key` (envVarKey); `resolved` is False when the source does not define that target.
     `line` and `column` (1-based) say where the workspace's file states it: the entry's `key`,
     or for a reference the `fromService` / `fromDatabase` block; None when no file does.
+    `value_at` is where the file writes a literal value: its first line and column and the
+    line and column just past its end.
     """
 
     key: str
@@ -103,6 +105,7 @@ class EnvVar:
     ref_type: str | None = None
     ref_property: str | None = None
     ref_key: str | None = None
+    value_at: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)

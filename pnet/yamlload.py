@@ -28,6 +28,7 @@ class Node(dict[str, Any]):
     scalars: dict[str, str]
     column: int = 1
     key_columns: dict[str, int]
+    value_spans: dict[str, tuple[int, int, int, int]]
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -38,6 +39,11 @@ class Node(dict[str, Any]):
         if key is not None and key in self.key_lines and key in columns:
             return self.key_lines[key], columns[key]
         return self.line, self.column
+
+    def span_of(self, key: str) -> tuple[int, int, int, int] | None:
+        """Where a scalar value is written: its first line and column, and the line and column
+        just past its end (quotes included); None for mappings, lists and absent keys."""
+        return getattr(self, "value_spans", {}).get(key)
 
     def raw_of(self, key: str) -> str | None:
         """The source text of a scalar value, None for mappings, lists and absent keys."""
@@ -77,6 +83,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
     out.column = node.start_mark.column + 1
     out.key_lines = {}
     out.key_columns = {}
+    out.value_spans = {}
     out.scalars = {}
     # Keys written in this mapping may not repeat; keys brought in by a `<<` merge are
     # overridden by the ones written here, as YAML's merge rule says.
@@ -100,6 +107,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
         out.key_columns[key] = key_node.start_mark.column + 1
         if isinstance(value_node, yaml.ScalarNode):
             out.scalars[key] = value_node.value
+            start, end = value_node.start_mark, value_node.end_mark
+            out.value_spans[key] = (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
     return out
 
 

@@ -20,6 +20,10 @@ services:
           type: web
           property: hostport
       - fromGroup: shared
+      - key: SEARCH_URL  # <- tls-on-private
+        value: "https://search-a1b2:9200/q"
+      - key: IMAGES_URL  # <- missing-scheme
+        value: images-c3d4:7000
   - type: web
     name: backend
     runtime: python
@@ -36,6 +40,20 @@ services:
         fromDatabase:  # <- cross-region
           name: main-db
           property: connectionString
+  - type: pserv
+    name: search
+    runtime: docker
+    region: oregon
+    envVars:
+      - key: PORT
+        value: 9200
+  - type: pserv
+    name: images
+    runtime: docker
+    region: oregon
+    envVars:
+      - key: PORT
+        value: 7000
   - type: worker
     name: jobs
     runtime: python
@@ -55,7 +73,7 @@ databases:
 envVarGroups:
   - name: shared
     envVars:
-      - key: SEARCH_URL  # <- wrong-url
+      - key: BACKEND_URL  # <- wrong-url
         value: https://backend.onrender.com
 """
 

@@ -198,7 +198,14 @@ def plain_var(var: Node) -> EnvVar | None:
     key = str(var["key"])
     line, column = var_spot(var)
     if "value" in var:
-        return EnvVar(key, text_of(var, "value"), "value", line=line, column=column)
+        return EnvVar(
+            key,
+            text_of(var, "value"),
+            "value",
+            line=line,
+            column=column,
+            value_at=var.span_of("value"),
+        )
     if "generateValue" in var:
         return EnvVar(
             key,
