@@ -299,3 +299,44 @@ def test_junit_has_the_shape_pytest_writes(render_yaml: Path, tmp_path: Path) ->
     assert failed == errors
     line, column = next((ln, c) for k, ln, c in planted.expected() if k == "cross-region")
     assert f"render.yaml:{line}:{column}: error cross-region" in out
+
+
+# ---- the README's workflow and the pre-commit hook ------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _yaml_blocks(text: str) -> list[Any]:
+    import yaml
+
+    return [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+
+
+def test_the_readme_workflow_runs_the_offline_lint() -> None:
+    blocks = _yaml_blocks((ROOT / "README.md").read_text(encoding="utf-8"))
+    workflow = next(b for b in blocks if isinstance(b, dict) and "jobs" in b)
+    steps = workflow["jobs"]["private-network"]["steps"]
+    runs = [s["run"] for s in steps if "run" in s]
+    assert any(r.startswith("python -m pip install") and "git+" in r for r in runs)
+    lint = next(r for r in runs if "--format github" in r)
+    args = lint.split()[1:]
+    assert lint.startswith("pnet-doctor ") and "--offline" in args and "--blueprint" in args
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload"))
+    assert upload["with"]["sarif_file"] == "pnet.sarif"
+
+
+def test_the_pre_commit_hook(render_yaml: Path) -> None:
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    (hook,) = hooks
+    assert {"id", "name", "entry", "language"} <= set(hook)
+    assert hook["language"] == "python" and hook["pass_filenames"] is True
+    assert re.search(hook["files"], "render.yaml") and not re.search(hook["files"], "x/a.yaml")
+    program, *args = hook["entry"].split()
+    assert program == "pnet-doctor"
+    assert 'pnet-doctor = "pnet.doctor:main"' in (ROOT / "pyproject.toml").read_text("utf-8")
+    rc, out, err = run([*args, "render.yaml"])
+    assert rc == 1 and err == ""
+    line, column = next((ln, c) for k, ln, c in planted.expected() if k == "cross-region")
+    assert f"render.yaml:{line}:{column}: error cross-region" in out

@@ -20,7 +20,7 @@ def text(value: str) -> str:
     """Text inside a quoted Mermaid label, with the characters Mermaid reads escaped."""
     out = []
     for ch in value:
-        if ch in '"#<>;&`':
+        if ch in '"#<>;&`{}|':
             out.append(f"#{ord(ch)};")
         else:
             out.append(ch)

@@ -5,6 +5,7 @@ Arrows, and boxes with findings of their own, can be highlighted; the rest is dr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -207,6 +208,13 @@ def details(graph: Graph, row: Row | None) -> Text:
     return text
 
 
+def _shown(location: object) -> str:
+    """A finding's location, its file relative to the working folder when it lies under it."""
+    text = str(location)
+    here = os.getcwd().rstrip(os.sep) + os.sep
+    return text[len(here) :] if text.startswith(here) else text
+
+
 def _findings(text: Text, findings: Sequence[object]) -> None:
     from pnet.diagnose.finding import Finding
 
@@ -216,7 +224,7 @@ def _findings(text: Text, findings: Sequence[object]) -> None:
         style = "bold red" if f.severity == "error" else "yellow"
         text.append("\n")
         if f.location is not None:
-            text.append(f"{f.location}: ", "dim")
+            text.append(f"{_shown(f.location)}: ", "dim")
         text.append(f"{f.severity.value} {f.kind}", style)
         text.append(f": {f.message}")
         fix = [line for line in f.fix.splitlines() if line.strip()]
