@@ -1,6 +1,7 @@
 """`pnet-doctor`: the checks with no UI, for scripts, CI and pre-start hooks.
 
-stdout carries the report only (text or JSON); stderr the progress line and errors.
+stdout carries the report only (text, JSON, a CI format or the map); stderr the progress line
+and errors.
 Exit 0: no error finding; 1: at least one; 2: bad usage or bad input (one line).
 """
 

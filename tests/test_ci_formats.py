@@ -340,3 +340,30 @@ def test_the_pre_commit_hook(render_yaml: Path) -> None:
     assert rc == 1 and err == ""
     line, column = next((ln, c) for k, ln, c in planted.expected() if k == "cross-region")
     assert f"render.yaml:{line}:{column}: error cross-region" in out
+
+
+def test_every_sarif_result_has_a_location() -> None:
+    """Code scanning refuses a result without one: a finding the file does not place points at
+    the file itself, or with no file at all is named as a logical location."""
+    import dataclasses
+
+    from pnet import checks
+    from pnet.formats.sarif import sarif_log
+    from pnet.sources import blueprint
+    from pnet.targets import select
+
+    ws = blueprint.loads(planted.PLANTED, file="")
+    report = checks.run_offline(ws, None, select(ws, None, every=True, own=False))
+    assert report.findings and all(f.location is None for f in report.findings)
+    log = sarif_log(report)
+    jsonschema.Draft4Validator(_schema()).validate(log)
+    for r in log["runs"][0]["results"]:
+        (where,) = r["locations"]
+        assert where["logicalLocations"][0]["name"] == r["properties"]["subject"]
+    named = dataclasses.replace(report, workspace=dataclasses.replace(ws, source="render.yaml"))
+    log = sarif_log(named, read=lambda path: planted.PLANTED)
+    jsonschema.Draft4Validator(_schema()).validate(log)
+    for r in log["runs"][0]["results"]:
+        physical = r["locations"][0]["physicalLocation"]
+        assert physical["artifactLocation"]["uri"] == "render.yaml"
+        assert physical["region"] == {"startLine": 1}

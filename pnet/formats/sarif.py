@@ -1,6 +1,10 @@
 """SARIF 2.1.0 for code scanning: the finding kinds as rules (with their `--explain` text and
 a help URI), each finding a result at the file, line and column it is about, and its fix as a
-`fixes` entry where it is a literal replacement of the written value."""
+`fixes` entry where it is a literal replacement of the written value.
+
+Code scanning refuses a result without a location: a finding the file does not place points at
+the workspace's file itself (line 1), and with no file at all it is named as a logical location.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from typing import Any
 from pnet import __version__
 from pnet.checks import Report
 from pnet.diagnose.explain import EXPLANATIONS
-from pnet.diagnose.finding import Finding, Severity
+from pnet.diagnose.finding import Finding, Location, Severity
 from pnet.diagnose.kinds import KINDS
 from pnet.formats.fixes import replacement
 from pnet.formats.paths import repo_path
@@ -78,7 +82,12 @@ def result(
     if f.service:
         out["properties"]["service"] = f.service
     loc = f.location
+    source = report.workspace.source
+    if loc is None and source and read is not None and read(source) is not None:
+        loc = Location(source, 1)
     if loc is None:
+        kind = "variable" if not f.subject.startswith("service:") else "module"
+        out["locations"] = [{"logicalLocations": [{"name": f.subject, "kind": kind}]}]
         return out
     artifact = _artifact(loc.file, root, cwd)
     region: dict[str, int] = {"startLine": loc.line}
