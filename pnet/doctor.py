@@ -1,6 +1,7 @@
 """`pnet-doctor`: the checks with no UI, for scripts, CI and pre-start hooks.
 
-stdout carries the report only (text or JSON); stderr the progress line and errors.
+stdout carries the report only (text, JSON, a CI format or the map); stderr the progress line
+and errors.
 Exit 0: no error finding; 1: at least one; 2: bad usage, bad input or a key the platform
 refuses (one line); 3: the source could not be read (network, 5xx or rate limit after the
 retries; one line).
@@ -13,6 +14,7 @@ import difflib
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from pnet import __version__, argcheck
@@ -71,7 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="send DNS there instead of the system's resolver; NETWORK= for one region or "
         "environment (repeatable)",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "github", "sarif", "junit", "mermaid", "dot"),
+        default="text",
+        help="text (default), json (the contract), github (workflow commands: annotations on "
+        "the changed lines), sarif (code scanning), junit, mermaid or dot (the map)",
+    )
     p.add_argument(
         "--timeout",
         type=float,
@@ -225,6 +233,13 @@ def _listeners() -> Sequence[Any] | None:
         return None
 
 
+def _read_text(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _say(stream: IO[str], text: str) -> None:
     """Write a line whatever the stream's encoding can hold."""
     if not _unicode_ok(stream):
@@ -282,7 +297,8 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
         raise UsageError("--all checks every service from itself: leave out --from")
 
     from pnet import checks
-    from pnet.formats import Style, render_json, render_text
+    from pnet.formats import Options as FormatOptions
+    from pnet.formats import Style, render
     from pnet.targets import NotATarget, select
 
     try:
@@ -340,11 +356,16 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
         finally:
             progress.close()
 
-    if args.format == "json":
-        out.write(render_json(report, unicode=_unicode_ok(out)))
-    else:
-        style = Style(color=_use_color(args.color, out, env), unicode=_unicode_ok(out))
-        out.write(render_text(report, style))
+    unicode = _unicode_ok(out)
+    cwd = os.getcwd()
+    written = FormatOptions(
+        style=Style(color=_use_color(args.color, out, env), unicode=unicode),
+        unicode=unicode,
+        root=env.get("GITHUB_WORKSPACE") or cwd,
+        cwd=cwd,
+        read=_read_text,
+    )
+    _say(out, render(args.format, report, written))
     out.flush()
     return report.exit_code
 

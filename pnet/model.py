@@ -71,6 +71,10 @@ class EnvVar:
     A reference names what it points at: `ref_service` (the service or database name), `ref_type`
     (its Blueprint type), `ref_property` (host, port, hostport, connectionString, ...) or
     `ref_key` (envVarKey); `resolved` is False when the source does not define that target.
+    `line` and `column` (1-based) say where the workspace's file states it: the entry's `key`,
+    or for a reference the `fromService` / `fromDatabase` block; None when no file does.
+    `value_at` is where the file writes a literal value: its first line and column and the
+    line and column just past its end.
     """
 
     key: str
@@ -79,10 +83,12 @@ class EnvVar:
     resolved: bool = True
     note: str = ""
     line: int | None = None
+    column: int | None = None
     ref_service: str | None = None
     ref_type: str | None = None
     ref_property: str | None = None
     ref_key: str | None = None
+    value_at: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,19 @@ class Service:
     start_command: str | None = None
     line: int | None = None
     blueprint_name: str | None = None
+    column: int | None = None
+    spots: tuple[tuple[str, int, int], ...] = ()
+
+    def spot(self, what: str | None = None) -> tuple[int, int | None] | None:
+        """Where the workspace's file states `what` of this service (`ipAllowList[0]`,
+        `buildCommand`, ...: `spots` holds each as (what, line, column)), or with no `what`
+        the service's own entry; None when the file does not say."""
+        if what is None:
+            return (self.line, self.column) if self.line is not None else None
+        for name, line, column in self.spots:
+            if name == what:
+                return line, column
+        return None
 
     @property
     def ref_name(self) -> str:
@@ -183,8 +202,12 @@ class Workspace:
         return self._by_name.get(name)
 
     def groups(self) -> list[tuple[str, list[Service]]]:
-        """Services grouped by region (Render) or environment (Railway), in a stable order."""
+        """Services grouped by region (Render) or environment (Railway), in a stable order:
+        `global` for what is on no private network (a static site), `<scope> not known` for a
+        service whose region or environment the source does not say."""
         order: dict[str, list[Service]] = {}
         for svc in self.services:
-            order.setdefault(svc.location or "global", []).append(svc)
+            off = not (svc.type.sends or svc.type.receives)
+            where = svc.location or ("global" if off else f"{svc.type.scope} not known")
+            order.setdefault(where, []).append(svc)
         return [(k, sorted(v, key=lambda s: s.name)) for k, v in sorted(order.items())]

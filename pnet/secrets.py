@@ -182,6 +182,8 @@ def has_credential_shape(text: str) -> bool:
 
 _PEM_BEGIN = "-----BEGIN "
 _PEM_END = "-----END "
+_PEM_BODY = re.compile(r"[A-Za-z0-9+/=\s\\]*")
+"""A key's body with no END line: base64, line ends (or `\\n` as JSON writes them)."""
 
 # Webhooks whose path is the secret: (host or host suffix, path prefix, segments kept after it).
 _SECRET_PATHS = (
@@ -301,7 +303,7 @@ def _secret_path(spans: _Spans, host_start: int, end: int) -> None:
     host = text[host_start:host_end].lower()
     if "]" not in host:
         host = host.rsplit(":", 1)[0]
-    path_end = _first(text, "?#", host_end, end)
+    path_end = _first(text, "?#\"'<>`\\", host_end, end)
     for suffix, prefix, keep in _SECRET_PATHS:
         if not (host == suffix or (suffix.startswith(".") and host.endswith(suffix))):
             continue
@@ -390,7 +392,10 @@ def _pem(spans: _Spans) -> None:
         body = head_end + 5
         stop = text.find(_PEM_END, body)
         if "PRIVATE KEY" in text[begin:head_end]:
-            spans.add(body, stop if stop >= 0 else len(text))
+            if stop < 0:
+                m = _PEM_BODY.match(text, body)
+                stop = m.end() if m else body
+            spans.add(body, stop)
         if stop < 0:
             return
         begin = text.find(_PEM_BEGIN, stop)

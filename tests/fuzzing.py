@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -230,6 +231,9 @@ def check(run: Run) -> None:
         assert len(errors) == 1 and run.out == "", run.context()
     formats = [b for a, b in zip(run.argv, run.argv[1:], strict=False) if a == "--format"]
     report = not {"--version", "--explain", "-h", "--help"} & set(run.argv)
-    if run.code in (0, 1) and formats and formats[-1] == "json" and report:
+    fmt = formats[-1] if formats else "text"
+    if run.code in (0, 1) and report and fmt in ("json", "sarif"):
         data = json.loads(run.out)
-        assert data["version"] == 1, run.context()
+        assert data["version"] in (1, "2.1.0"), run.context()
+    if run.code in (0, 1) and report and fmt == "junit":
+        ElementTree.fromstring(run.out)

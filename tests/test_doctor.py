@@ -143,7 +143,11 @@ def test_json_contract():
     for check in data["checks"]:
         assert {"target", "service", "probes"} <= set(check)
     for f in data["findings"]:
-        assert set(f) == {"kind", "severity", "subject", "service", "message", "evidence", "fix"}
+        fields = {"kind", "severity", "subject", "service", "message", "evidence", "fix"}
+        assert fields <= set(f) <= fields | {"location"}
+        if "location" in f:
+            assert set(f["location"]) == {"file", "line", "column"}
+            assert f["location"]["file"] == SHOP and f["location"]["line"] >= 1
         assert f["kind"] in KINDS and f["severity"] == KINDS[f["kind"]].severity.value
     assert set(data["summary"]) >= {"errors", "warnings", "ok"}
     checks, found = data["summary"]["checks"], data["summary"]["findings"]

@@ -357,6 +357,7 @@ def test_no_secret_in_any_output(labs):
 
 
 def normalise(text: str) -> str:
+    text = text.replace(f"{FIXTURES.parent}/", "")
     text = re.sub(r"listening: [^\n\"]*", "listening: (the machine's listeners)", text)
     text = re.sub(r"\b127\.\d+\.(\d+)\.(\d+)\b", r"127.N.\1.\2", text)
     text = re.sub(r"(127\.N\.0\.53|127\.0\.0\.1|\[::1\]|::1):\d{4,5}\b", r"\1:PORT", text)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from pnet import cli
 from pnet.diagnose.kinds import KINDS
 from pnet.errors import InputError
+from pnet.formats.dispatch import FORMATS
 from pnet.lab import LabThread
 from pnet.sources.fixture import load
 from tests.fuzzing import (
@@ -78,7 +79,7 @@ CORRUPT = st.one_of(st.none(), st.sampled_from([b"\xff", b"\xc3", b"\x00", b"\xe
 @given(
     text=mutated_text(_texts(WORKSPACES)),
     corrupt=CORRUPT,
-    fmt=st.sampled_from(["text", "json"]),
+    fmt=st.sampled_from(FORMATS),
     how=st.sampled_from([["--all"], [], ["--from", "api"]]),
 )
 def test_mutated_fixtures(scratch: Path, text: str, corrupt: bytes | None, fmt: str, how) -> None:
@@ -92,7 +93,7 @@ def test_mutated_fixtures(scratch: Path, text: str, corrupt: bytes | None, fmt: 
 @given(
     text=mutated_text(_texts(BLUEPRINTS)),
     corrupt=CORRUPT,
-    fmt=st.sampled_from(["text", "json"]),
+    fmt=st.sampled_from(FORMATS),
     every=st.booleans(),
 )
 def test_mutated_blueprints(scratch: Path, text: str, corrupt: bytes | None, fmt: str, every):
@@ -160,7 +161,7 @@ def argument_set(draw: st.DrawFn, lab_ns: str, files: dict[str, str]) -> list[st
     if draw(st.integers(0, 3)) == 0:
         args += ["--nameserver", draw(st.sampled_from(NAMESERVERS))]
     if draw(st.integers(0, 3)) == 0:
-        args += ["--format", draw(st.sampled_from(["text", "json", "yaml"]))]
+        args += ["--format", draw(st.sampled_from([*FORMATS, "yaml"]))]
     if draw(st.integers(0, 3)) == 0:
         args += ["--timeout", draw(st.sampled_from(TIMEOUTS))]
     if draw(st.integers(0, 7)) == 0:

@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pnet import checks
+from pnet.formats.dispatch import FORMATS
 from pnet.lab import LabThread
 from pnet.sources.fixture import load, loads
 from pnet.targets import targets_from_env
@@ -80,7 +81,7 @@ def test_doctor_offline(scratch: Path, case: Planted) -> None:
     base = ["--workspace", str(path), "--offline"]
     runs = [
         run_doctor([*base, "--from", "api", "--format", fmt, "--color", color])
-        for fmt in ("text", "json")
+        for fmt in FORMATS
         for color in ("never", "always")
     ]
     runs.append(run_doctor([*base, "--all", "--format", "json"]))

@@ -590,7 +590,11 @@ def _contract(data: dict[str, Any]) -> None:
         for probe in check["probes"]:
             assert {"kind", "target", "outcome", "ms"} <= set(probe)
     for f in data["findings"]:
-        assert list(f) == ["kind", "severity", "subject", "service", "message", "evidence", "fix"]
+        fields = ["kind", "severity", "subject", "service", "message", "evidence", "fix"]
+        assert list(f)[:7] == fields
+        assert set(list(f)[7:]) <= {"location"}
+        if "location" in f:
+            assert list(f["location"]) == ["file", "line", "column"]
         assert f["kind"] in KINDS and f["severity"] == KINDS[f["kind"]].severity.value
     s = data["summary"]
     assert list(s)[:3] == ["errors", "warnings", "ok"]

@@ -30,6 +30,7 @@ from pnet.tui import export
 from pnet.tui.commands import PnetCommands
 from pnet.tui.engine import CoreEngine, Engine, EnvPointer, Finished, InstanceView, Landed
 from pnet.tui.screens.help import HelpScreen
+from pnet.tui.screens.map import MapCommands, MapScreen
 from pnet.tui.screens.pathcheck import PathCheckScreen
 from pnet.tui.status import Status, worst
 from pnet.tui.widgets.connect_view import ConnectView
@@ -160,7 +161,7 @@ def _explain(kind: str) -> str:
 class PnetApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "pnet"
-    COMMANDS = App.COMMANDS | {PnetCommands}
+    COMMANDS = App.COMMANDS | {PnetCommands, MapCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit at once (running probes stop)"),
         Binding(
@@ -180,6 +181,7 @@ class PnetApp(App[int]):
         Binding("y", "copy", "Copy", id="copy", tooltip="Copy the highlighted Connect field"),
         Binding("r", "reveal", "Reveal", id="reveal", tooltip="Show or hide secrets"),
         Binding("e", "export", "Export", id="export", tooltip="Write Markdown + JSON reports"),
+        Binding("m", "map", "Map", id="map", tooltip="Services and their arrows", show=False),
         Binding(
             "t",
             "toggle_tree",
@@ -924,6 +926,10 @@ class PnetApp(App[int]):
             return
         self.last_export = (md, js)
         self.notify(f"{md.name}\n{js.name}\nin {folder}", title="exported")
+
+    def action_map(self, focus: str | None = None) -> None:
+        reports = list({id(r): r for r in self.reports.values() if r is not None}.values())
+        self.push_screen(MapScreen(self.workspace, reports, focus=focus))
 
     def action_help(self) -> None:
         rows: list[tuple[str, str, str]] = []

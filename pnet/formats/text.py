@@ -60,7 +60,8 @@ def _severity_code(sev: Severity) -> str:
 
 def _finding_lines(f: Finding, style: Style, indent: str = "    ") -> list[str]:
     head = style.paint(f"{f.severity.value} {f.kind}", f"1;{_severity_code(f.severity)}")
-    lines = [f"{indent}{head}: {f.message}"]
+    where = f"{f.location}: " if f.location is not None else ""
+    lines = [f"{indent}{where}{head}: {f.message}"]
     for ev in f.evidence:
         lines.append(f"{indent}  {style.paint('· ' + ev, '2')}")
     fix = [line for line in f.fix.splitlines() if line.strip()]
