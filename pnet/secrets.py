@@ -374,7 +374,7 @@ def _headers(spans: _Spans) -> None:
         spans.add(m.start(1), m.end(1))
     for m in _HEADER.finditer(spans.text):
         name = m[2]
-        if name.lower() in ("authorization", "auth") or (
+        if name.lower() == "authorization" or (
             (m[1] or _is_header(name))
             and is_secret_key(name)
             and not _norm(name).startswith("AUTH")

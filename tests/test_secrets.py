@@ -100,6 +100,7 @@ KEPT = [
     "127.1.1.5:9300: connection refused (nothing listens on that port)",
     "fix: SEARCH_URL=http://search-q1w2:9200",
     "Basic auth is off",
+    "api → auth: AUTH_URL = https://auth-77aq.onrender.com",
     "PORT=10000 WEB_CONCURRENCY=2",
 ]
 
