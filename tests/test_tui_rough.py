@@ -14,12 +14,14 @@ from pnet.diagnose.finding import Finding, Severity
 from pnet.pathcheck import verdict
 from pnet.probes.result import Outcome, ProbeResult
 from pnet.targets import parse_target
-from pnet.tui.app import PnetApp, ProbeLanded, probe_detail
+from pnet.tui.app import PnetApp
 from pnet.tui.engine import EnvPointer
+from pnet.tui.messages import ProbeLanded
 from pnet.tui.screens.help import HelpScreen
 from pnet.tui.screens.pathcheck import render_verdict
 from pnet.tui.status import Status
 from pnet.tui.widgets.findings_view import FindingsView
+from pnet.tui.widgets.probe_table import probe_detail
 from pnet.tui.widgets.service_tree import ServiceTree
 from tests.doubles import ScriptedEngine
 from tests.test_tui_support import acme, clock, r, script

@@ -54,6 +54,10 @@ TYPE_MARKS = {
 SEVERITY_STYLES = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
 def worst(findings: Iterable[Finding]) -> Status:
     rank = -1
     for f in findings:

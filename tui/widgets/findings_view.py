@@ -96,3 +96,15 @@ class FindingsView(Vertical):
                 parts.append(Text(text, style="dim"))
         self.detail_plain = "\n".join(p.plain for p in parts)
         self.query_one("#finding-detail", Static).update(Group(*parts))
+
+
+def explain_kind(kind: str) -> str:
+    """The --explain text of a finding kind (its one-line meaning when there is no more)."""
+    from pnet.diagnose.explain import explain
+    from pnet.diagnose.kinds import KINDS
+
+    text = explain(kind)
+    if text:
+        return text
+    info = KINDS.get(kind)
+    return f"{kind}: {info.meaning}" if info else ""

@@ -99,3 +99,29 @@ class ProbeTable(DataTable[Text | str]):
     @property
     def failed(self) -> list[ProbeResult]:
         return [r for r in self.results.values() if not r.ok]
+
+
+def probe_detail(result: ProbeResult | None) -> Text:
+    """The highlighted probe in full: what was asked, the answer, the evidence."""
+    if result is None:
+        return Text("")
+    style = "green" if result.ok else "red"
+    text = Text.assemble(
+        (f"{result.kind} ", "bold"),
+        mask_text(result.target),
+        "  ",
+        (str(result.outcome), style),
+        (f"  {result.elapsed_ms:.1f} ms", "dim"),
+    )
+    if result.detail:
+        text.append(f"\n{mask_text(result.detail)}")
+    for k, v in [(k, v) for k, v in result.evidence.items() if v not in (None, "", [], ())][:6]:
+        if isinstance(v, dict):
+            shown = ", ".join(f"{a} {b}" for a, b in v.items())
+        elif isinstance(v, list | tuple):
+            shown = ", ".join(str(x) for x in v)
+        else:
+            shown = str(v)
+        text.append(f"\n{k}: ", "dim")
+        text.append(mask_text(shown)[:200])
+    return text
