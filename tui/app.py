@@ -1,6 +1,11 @@
 """The pnet app: the workspace tree, each service's Connect / Probes / Findings / Env tabs,
 path checks, sweeps and exports. No socket code here: everything goes through the Engine, and
-the runs (probe, variables, sweep, watch) and what they found live in `Runs`."""
+the runs (probe, variables, sweep, watch) and what they found live in `Runs`.
+
+Focus is never lost: the tree, or the main list of the tab on show. A tab key moves focus into
+the new tab when it was in the tabs; closing a screen, hiding the tree or emptying the filter
+puts it back where keys work.
+"""
 
 from __future__ import annotations
 
@@ -15,20 +20,22 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets._tabbed_content import ContentTabs
 
 from pnet import platforms
 from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
 from pnet.secrets import MASK, mask_text
-from pnet.tui import export
+from pnet.tui import export, summary
 from pnet.tui.commands import PnetCommands
 from pnet.tui.engine import Engine
-from pnet.tui.keys import BINDINGS, help_rows
+from pnet.tui.keys import BINDINGS, footer_hidden, help_rows
 from pnet.tui.runs import Runs
 from pnet.tui.screens.help import HelpScreen
 from pnet.tui.screens.pathcheck import PathCheckScreen
-from pnet.tui.status import Status, plural, worst
+from pnet.tui.status import plural
 from pnet.tui.widgets.connect_view import ConnectView
 from pnet.tui.widgets.env_view import EnvTable
 from pnet.tui.widgets.findings_view import FindingsView, explain_kind
@@ -42,6 +49,20 @@ if TYPE_CHECKING:
 NARROW = 112
 TINY = 70
 COLLAPSE = 60
+TABS = (
+    ("instance", "5 Instance"),
+    ("connect", "1 Connect"),
+    ("probes", "2 Probes"),
+    ("findings", "3 Findings"),
+    ("env", "4 Env"),
+)
+PANE_FOCUS = {
+    "connect": "#connect-fields",
+    "probes": "#probe-table",
+    "findings": "#findings-table",
+    "env": "#env-table",
+    "instance": "#listeners",
+}
 
 
 class PnetApp(Runs):
@@ -88,25 +109,33 @@ class PnetApp(Runs):
         yield Static(self._title(), id="titlebar")
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
-                yield Input(placeholder="filter: name, type or status", id="filter")
+                yield Input(placeholder="filter: name, type or mark", id="filter")
+                yield Static("", id="tree-legend")
                 yield ServiceTree(self.workspace, id="tree")
             with TabbedContent(id="tabs"):
-                if self.instance_mode:
-                    with TabPane("Instance", id="instance"):
-                        yield InstancePane(explain=explain_kind, id="instance-pane")
-                with TabPane("Connect", id="connect"):
-                    yield ConnectView(id="connect-view")
-                with TabPane("Probes", id="probes"):
-                    yield Static("", id="probe-summary", classes="pane-title")
-                    yield ProbeTable(id="probe-table")
-                    yield Static("", id="probe-detail")
-                with TabPane("Findings", id="findings"):
-                    yield FindingsView(explain=explain_kind, id="findings-view")
-                with TabPane("Env", id="env"):
-                    yield Static("", id="env-title", classes="pane-title")
-                    yield EnvTable(id="env-table")
+                for pane, label in TABS:
+                    if pane == "instance" and not self.instance_mode:
+                        continue
+                    with TabPane(label, id=pane):
+                        yield from self._pane(pane)
         yield Static("", id="statusbar")
         yield Footer()
+
+    def _pane(self, pane: str) -> ComposeResult:
+        if pane == "instance":
+            yield InstancePane(explain=explain_kind, id="instance-pane")
+        elif pane == "connect":
+            yield ConnectView(id="connect-view")
+        elif pane == "probes":
+            yield Static("", id="probe-summary", classes="pane-title")
+            yield ProbeTable(id="probe-table")
+            yield Static("", id="probe-detail")
+        elif pane == "findings":
+            yield FindingsView(explain=explain_kind, id="findings-view")
+        else:
+            yield Static("", id="env-title", classes="pane-title")
+            yield EnvTable(id="env-table")
+            yield Static("", id="env-detail")
 
     def _title(self, compact: bool = False) -> Text:
         ws = self.workspace
@@ -131,10 +160,15 @@ class PnetApp(Runs):
     def on_mount(self) -> None:
         tree = self.query_one(ServiceTree)
         tree.focus()
-        self.query_one("#filter", Input).display = False
+        box = self.query_one("#filter", Input)
+        box.display = False
+        box.can_focus = False
+        self.query_one(ContentTabs).can_focus = False
         self._layout(self.size.width)
+        self.watch(self.screen, "focused", self._focus_moved, init=False)
+        self.load_static()
         if self.instance_mode:
-            self._load_instance()
+            self.load_instance()
             assert self.source is not None
             tree.select_service(self.source.name)
             self.call_after_refresh(self._instance_env)
@@ -143,19 +177,31 @@ class PnetApp(Runs):
 
     def on_resize(self, event: Resize) -> None:
         self._layout(event.size.width)
+        self.refresh_status()
 
     def _layout(self, width: int) -> None:
         narrow = width < NARROW
         self.set_class(narrow, "-narrow")
         self.query_one("#titlebar", Static).update(self._title(compact=narrow))
         self.set_class(width < TINY, "-tiny")
+        footer = self.query_one(Footer)
+        footer.compact = narrow
+        footer.show_command_palette = not narrow
         tree = self.query_one(ServiceTree)
         tree.set_compact(narrow)
+        legend = (
+            "marks: itself, its variables"
+            if narrow
+            else ("marks: the service itself, then its variables")
+        )
+        self.query_one("#tree-legend", Static).update(Text(legend, style="dim"))
         sidebar = self.query_one("#sidebar")
         collapse = width < COLLAPSE
         if collapse != self._collapsed:
             self._collapsed = collapse
             sidebar.display = not collapse
+            if collapse:
+                self._focus_pane()
         if narrow:
             sidebar.styles.clear_rule("width")
         else:
@@ -168,22 +214,88 @@ class PnetApp(Runs):
             if self.current is not None:
                 view.show(self.workspace, self.current, reveal=self.reveal)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        called = f"{action}({', '.join(repr(p) for p in parameters)})"
+        return not footer_hidden(called, self.instance_mode)
+
+    # ---- focus -----------------------------------------------------------------------------
+
+    def _in_tabs(self, widget: Widget | None) -> bool:
+        return widget is not None and self.query_one("#tabs") in widget.ancestors
+
+    def _focus_pane(self) -> None:
+        """Focus the main list of the tab on show."""
+        active = self.query_one(TabbedContent).active
+        selector = PANE_FOCUS.get(active)
+        if selector:
+            self.query_one(selector).focus()
+
+    def ensure_focus(self) -> None:
+        """Put focus where keys work: the tree when it shows, else the tab's list."""
+        if self.screen is not self.screen_stack[0]:
+            return
+        focused = self.screen.focused
+        if (
+            focused is not None
+            and focused.focusable
+            and all(w.display for w in (focused, *focused.ancestors) if isinstance(w, Widget))
+        ):
+            return
+        if self.query_one("#sidebar").display:
+            self.query_one(ServiceTree).focus()
+        else:
+            self._focus_pane()
+
+    def _focus_moved(self, focused: Widget | None) -> None:
+        self.refresh_status()
+
+    def action_move(self, direction: str) -> None:
+        """j and k: what ↓ and ↑ do in the focused list, table or scroll."""
+        widget = self.focused
+        for name in (f"action_cursor_{direction}", f"action_scroll_{direction}"):
+            act = getattr(widget, name, None)
+            if callable(act):
+                act()
+                return
+
+    def _screen_closed(self, _result: object = None) -> None:
+        """A screen of the app closed: focus goes back where keys work."""
+        self.call_after_refresh(self.ensure_focus)
+
     # ---- selection -----------------------------------------------------------------------
 
     @on(ServiceTree.Chosen)
     def _chosen(self, message: ServiceTree.Chosen) -> None:
         self.show_service(message.service)
 
+    @on(ServiceTree.Emptied)
+    def _emptied(self, message: ServiceTree.Emptied) -> None:
+        self.current = None
+        text = f"No service matches the filter “{message.filter_text.strip()}”: esc clears it."
+        self.query_one(ConnectView).show_nothing(text)
+        self.query_one(ProbeTable).restore({}, {})
+        self.query_one("#probe-summary", Static).update(Text(text, style="dim"))
+        self.query_one("#probe-detail", Static).update("")
+        self.query_one("#findings-view", FindingsView).show([], text)
+        self.query_one("#env-title", Static).update(Text(text, style="dim"))
+        self.query_one(EnvTable).show([])
+        self.query_one("#env-detail", Static).update("")
+
+    def selected(self) -> Service | None:
+        """The selected service, or None after saying why there is none."""
+        if self.current is None:
+            box = self.query_one("#filter", Input)
+            self.notify(
+                f"The filter “{box.value.strip()}” matches no service: esc clears it.",
+                title="no service selected",
+                severity="warning",
+            )
+        return self.current
+
     def show_service(self, service: Service) -> None:
         self.current = service
         self.query_one(ConnectView).show(self.workspace, service, reveal=self.reveal)
-        table = self.query_one(ProbeTable)
-        table.restore(self.results.get(service.name, {}), self.history.get(service.name, {}))
-        table.sort_by_kind()
-        self._probe_summary()
-        self._probe_detail()
-        self._show_findings()
-        self._show_env()
+        self.refresh_service(service.name, "probes", "findings", "env")
 
     def select_service(self, name: str) -> None:
         tree = self.query_one(ServiceTree)
@@ -197,108 +309,54 @@ class PnetApp(Runs):
     def refresh_service(self, name: str, *parts: str) -> None:
         if "instance" in parts and self.instance_mode:
             self._instance_view()
-        if not self.is_current(name):
+        if not self.is_current(name) or self.current is None:
             return
+        svc = self.current
         if "probes" in parts:
             table = self.query_one(ProbeTable)
             table.restore(self.results.get(name, {}), self.history.get(name, {}))
             table.sort_by_kind()
             self._probe_detail()
-        if {"probes", "summary"} & set(parts):
-            self._probe_summary()
+        if {"probes", "summary", "env", "findings"} & set(parts):
+            self.query_one("#probe-summary", Static).update(summary.probe_summary(self, svc))
         if "findings" in parts:
-            self._show_findings()
+            found = [*self.health_findings(name), *self.variable_findings(name)]
+            view = self.query_one("#findings-view", FindingsView)
+            view.show(found, summary.findings_empty(self, svc), service=name)
         if "env" in parts:
             self._show_env()
 
     def probe_row(self, name: str, key: str, result: ProbeResult) -> None:
-        if not self.is_current(name):
+        if not self.is_current(name) or self.current is None:
             return
         table = self.query_one(ProbeTable)
         table.history[key] = self.history[name][key]
         table._put(result)
-        self._probe_summary()
+        summ = summary.probe_summary(self, self.current)
+        self.query_one("#probe-summary", Static).update(summ)
         self._probe_detail()
 
-    def set_mark(self, name: str, status: Status) -> None:
-        self.query_one(ServiceTree).set_status(name, status)
-        super().set_mark(name, status)
-
-    def _probe_summary(self) -> None:
-        svc = self.current
-        if svc is None:
-            return
-        summary = self.query_one("#probe-summary", Static)
-        rows = self.results.get(svc.name, {})
-        status = self.status.get(svc.name, Status.UNKNOWN)
-        text = Text.assemble((f"{status.mark} ", status.style), (svc.name, "bold"))
-        if not svc.type.receives:
-            text.append("  receives no private traffic: ", "dim")
-            text.append(svc.type.why_not_receiving or svc.type.label, "dim")
-        elif status is Status.RUNNING:
-            fresh = len(self.run_keys.get(svc.name, ()))
-            text.append(f"  probing… {fresh} answers so far", "dim")
-        elif rows:
-            good = sum(1 for r in rows.values() if r.ok)
-            text.append(f"  {good}/{len(rows)} probes ok", "green" if good == len(rows) else "red")
-            found = self.findings.get(svc.name, ())
-            if found:
-                text.append(f"  {plural(len(found), 'finding')} (3: Findings)", status.style)
-            when = self.probed_at.get(svc.name)
-            if when is not None:
-                text.append(f"  at {when.strftime('%H:%M:%S')}", "dim")
-        else:
-            text.append("  not probed yet: press p (or P for every service)", "dim")
-        from_env = [f for f in self.env_findings.get(svc.name, ()) if f.severity != "info"]
-        if from_env:
-            style = worst(from_env).style
-            text.append(f"\n  its variables: {plural(len(from_env), 'finding')}", style)
-            text.append(" (3: Findings, 4: Env)", "dim")
-        if self.watching:
-            text.append(f"  watching every {self.watch_interval:g}s (w stops)", "bold cyan")
-        summary.update(text)
-
-    def _show_findings(self) -> None:
-        svc = self.current
-        if svc is None:
-            return
-        found = list(self.findings.get(svc.name, ()))
-        found += list(self.env_findings.get(svc.name, ()))
-        static = [f for p in self.env_for(svc) for f in p.findings]
-        seen = {(f.kind, f.subject) for f in found}
-        found += [f for f in static if (f.kind, f.subject) not in seen]
-        if svc.name in self.findings:
-            empty = f"No finding: {svc.name} answered every probe."
-        else:
-            empty = f"No finding yet for {svc.name}. Press p to probe it."
-        self.query_one("#findings-view", FindingsView).show(found, empty)
+    def show_marks(self, name: str) -> None:
+        self.query_one(ServiceTree).set_marks(name, self.status[name], self.reach.get(name))
 
     def _show_env(self) -> None:
         svc = self.current
         if svc is None:
             return
-        pointers = self.env_for(svc)
-        title = self.query_one("#env-title", Static)
-        if not svc.env:
-            title.update(Text(f"{svc.name} reads no variables that pnet knows of.", style="dim"))
-        else:
-            live = {f.subject for f in self.env_findings.get(svc.name, ()) if f.severity != "info"}
-            bad = sum(1 for p in pointers if p.findings or p.key in live)
-            title.update(
-                Text.assemble(
-                    (svc.name, "bold"),
-                    f"  {plural(len(svc.env), 'variable')}, ",
-                    (f"{bad} with a finding", "red" if bad else "green"),
-                    ("  v: check live · r: reveal", "dim"),
-                )
-            )
-        self.query_one(EnvTable).show(
-            pointers,
+        self.query_one("#env-title", Static).update(summary.env_title(self, svc))
+        table = self.query_one(EnvTable)
+        table.show(
+            self.env_for(svc),
             reveal=self.reveal,
             live=self.env_live.get(svc.name),
             live_findings=self.env_findings.get(svc.name),
             live_done=svc.name in self.env_findings,
         )
+        self.query_one("#env-detail", Static).update(table.detail())
+
+    @on(DataTable.RowHighlighted, "#env-table")
+    def _env_row(self, event: DataTable.RowHighlighted) -> None:
+        self.query_one("#env-detail", Static).update(self.query_one(EnvTable).detail())
 
     @on(DataTable.RowHighlighted, "#probe-table")
     def _probe_row(self, event: DataTable.RowHighlighted) -> None:
@@ -308,43 +366,52 @@ class PnetApp(Runs):
         """The highlighted probe in full: the latest result of that row, or nothing."""
         table = self.query_one(ProbeTable)
         result = None
+        history: list[float] = []
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             result = table.results.get(key) if key is not None else None
-        self.query_one("#probe-detail", Static).update(probe_detail(result))
+            history = list(table.history.get(key, ())) if key is not None else []
+        self.query_one("#probe-detail", Static).update(probe_detail(result, history))
 
     def refresh_status(self) -> None:
-        bar = self.query_one("#statusbar", Static)
-        text = Text()
-        if self.sweep_state is not None:
-            done, total = self.sweep_state
-            width = 20
-            filled = int(width * done / total) if total else width
-            text.append("sweep ", "bold")
-            text.append("█" * filled + "░" * (width - filled), "cyan")
-            text.append(f" {done}/{total}", "bold")
-        else:
-            counts = {s: 0 for s in Status}
-            for s in self.status.values():
-                counts[s] += 1
-            probed = sum(counts[s] for s in (Status.OK, Status.WARNING, Status.ERROR, Status.INFO))
-            text.append(f"{probed}/{len(self.workspace.services)} probed", "dim")
-            for s in (Status.ERROR, Status.WARNING, Status.OK):
-                if counts[s]:
-                    text.append(f"  {s.mark} {counts[s]}", s.style)
-        if self.reveal:
-            text.append("  secrets revealed (r hides)", "bold red")
-        bar.update(text)
+        width = self.size.width
+        line = summary.status_line(self, width)
+        focused = self.screen.focused if self.screen_stack else None
+        hint = summary.HINTS.get(focused.id or "", "") if focused is not None else ""
+        self.query_one("#statusbar", Static).update(summary.with_hint(line, hint, width))
 
-    # ---- probing: the keys ---------------------------------------------------------------
+    # ---- the keys: probe, variables, sweep, watch -------------------------------------------
 
     def action_probe(self) -> None:
-        if self.current is not None:
-            self.probe_service(self.current.name)
+        svc = self.selected()
+        if svc is not None:
+            self.probe_service(svc.name)
 
     def action_check_env(self) -> None:
-        if self.current is not None:
-            self.check_env(self.current.name)
+        svc = self.selected()
+        if svc is not None:
+            self.check_env(svc.name)
+
+    def action_sweep(self) -> None:
+        self.sweep()
+
+    def action_watch(self) -> None:
+        if self.watching:
+            name = self.watching
+            self.watch_service(None)
+            self.notify(f"Stopped watching {name}")
+            return
+        svc = self.selected()
+        if svc is None:
+            return
+        if not svc.type.receives:
+            self.notify(
+                f"{svc.name} receives no private traffic: there is nothing of it to watch",
+                severity="warning",
+            )
+            return
+        self.watch_service(svc)
+        self.notify(f"Watching {svc.name}: re-probing every {self.watch_interval:g}s (w stops)")
 
     # ---- connect, reveal, copy -----------------------------------------------------------
 
@@ -357,24 +424,33 @@ class PnetApp(Runs):
             self.query_one(ConnectView).show(self.workspace, self.current, reveal=self.reveal)
             self._show_env()
         self.refresh_status()
-        self.notify("Secrets revealed: r hides them" if self.reveal else "Secrets masked")
+        self.notify("Secrets shown: r hides them" if self.reveal else "Secrets masked")
 
     def action_copy(self) -> None:
+        """Copy the highlighted Connect field. From elsewhere, the Connect tab takes focus
+        with the highlight on show, so the next y copies what the person picks."""
+        if self.selected() is None:
+            return
         view = self.query_one(ConnectView)
-        chosen = view.highlighted_field()
-        if chosen is None:
-            fields = view.field_ids()
-            if not fields:
-                self.notify("Nothing to copy here", severity="warning")
-                return
-            chosen = fields[0]
-        self.copy_field(*chosen)
+        fields = view.field_ids()
+        if not fields:
+            self.notify("Nothing to copy here", severity="warning")
+            return
+        chosen = view.highlighted_field() or fields[0]
+        options = self.query_one("#connect-fields")
+        hint = ""
+        if self.focused is not options:
+            self.action_tab("connect")
+            options.focus()
+            if len(fields) > 1:
+                hint = "\n↑↓ picks another field, y copies it"
+        self.copy_field(*chosen, hint=hint)
 
     @on(ConnectView.CopyRequested)
     def _copy_requested(self, message: ConnectView.CopyRequested) -> None:
         self.copy_field(message.tab, message.label)
 
-    def copy_field(self, tab: str, label: str) -> None:
+    def copy_field(self, tab: str, label: str, hint: str = "") -> None:
         if self.current is None:
             return
         from pnet.platforms import connect_tabs
@@ -398,42 +474,27 @@ class PnetApp(Runs):
         shown = raw.value if self.reveal else masked.value
         if raw.secret and not self.reveal:
             shown = mask_text(shown) if MASK in shown else shown
-        self.notify(shown, title=f"copied {label}")
+        self.notify(shown + hint, title=f"copied {label}")
 
-    # ---- path check, export, help, filter ------------------------------------------------
+    # ---- path check, export, help, filter, tabs --------------------------------------------
 
     def action_check(self) -> None:
         target = self.current.name if self.current is not None else None
         self.push_screen(
-            PathCheckScreen(self.workspace, self.engine, source=self.source, target=target)
+            PathCheckScreen(self.workspace, self.engine, source=self.source, target=target),
+            callback=self._screen_closed,
         )
 
     def open_path_check(self, source: str | None, target: str, run: bool = False) -> None:
         svc = self.workspace.service(source) if source else None
         self.push_screen(
-            PathCheckScreen(self.workspace, self.engine, source=svc, target=target, run=run)
+            PathCheckScreen(self.workspace, self.engine, source=svc, target=target, run=run),
+            callback=self._screen_closed,
         )
 
     def action_export(self) -> None:
         folder = self.export_dir or Path.cwd()
-        shown = {
-            n for n in (*self.results, *self.env_findings) if self.workspace.service(n) is not None
-        }
-        if self.current is not None:
-            shown.add(self.current.name)
-        states = [
-            export.ServiceState(
-                svc,
-                self.status.get(svc.name, Status.UNKNOWN),
-                list(self.results.get(svc.name, {}).values()),
-                self.findings.get(svc.name, ()),
-                self.reports.get(svc.name),
-                {k: list(v) for k, v in self.env_live.get(svc.name, {}).items()},
-                self.env_findings.get(svc.name, ()),
-            )
-            for svc in self.workspace.services
-            if svc.name in shown
-        ]
+        states = export.states(self)
         path_lines: list[str] = []
         screen = self.screen
         if isinstance(screen, PathCheckScreen) and screen.verdict is not None:
@@ -446,14 +507,20 @@ class PnetApp(Runs):
             self.notify(f"cannot write to {folder}: {exc.strerror}", severity="error")
             return
         self.last_export = (md, js)
-        self.notify(f"{md.name}\n{js.name}\nin {folder}", title="exported")
+        self.notify(
+            f"{plural(len(states), 'service')} checked so far\n{md.name}\n{js.name}\nin {folder}",
+            title="exported",
+        )
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(help_rows(self.instance_mode)))
+        self.push_screen(HelpScreen(help_rows(self.instance_mode)), callback=self._screen_closed)
 
     def action_filter(self) -> None:
+        if not self.query_one("#sidebar").display:
+            self.action_toggle_tree()
         box = self.query_one("#filter", Input)
         box.display = True
+        box.can_focus = True
         box.focus()
 
     def action_unfilter(self) -> None:
@@ -461,6 +528,7 @@ class PnetApp(Runs):
         if box.display:
             box.value = ""
             box.display = False
+            box.can_focus = False
             self.query_one(ServiceTree).set_filter("")
             self.query_one(ServiceTree).focus()
 
@@ -470,27 +538,34 @@ class PnetApp(Runs):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
-        tree = self.query_one(ServiceTree)
         if not event.value:
             event.input.display = False
-        tree.focus()
+            event.input.can_focus = False
+        self.query_one(ServiceTree).focus()
 
     def action_toggle_tree(self) -> None:
         sidebar = self.query_one("#sidebar")
         sidebar.display = not sidebar.display
-        if not sidebar.display:
-            self.query_one(TabbedContent).focus()
+        if sidebar.display:
+            self.query_one(ServiceTree).focus()
+        elif not self._in_tabs(self.focused):
+            self._focus_pane()
 
     def action_tab(self, name: str) -> None:
+        """Show a tab; when focus was in the tabs, it moves into the new one's list."""
         tabs = self.query_one(TabbedContent)
-        if tabs.query(f"#{name}"):
-            tabs.active = name
+        if not tabs.query(f"#{name}"):
+            return
+        into = self._in_tabs(self.focused) or self.focused is None
+        tabs.active = name
+        if into:
+            self._focus_pane()
 
     def set_theme(self, theme: str) -> None:
         self.theme = theme
 
     async def action_quit(self) -> None:
-        self.watching = False
+        self.watching = None
         self.workers.cancel_all()
         self.exit(0)
 

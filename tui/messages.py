@@ -6,14 +6,14 @@ and whatever shows it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from textual.message import Message
 
 from pnet.diagnose.finding import Finding
 from pnet.probes.result import ProbeResult
-from pnet.tui.engine import InstanceView
+from pnet.tui.engine import EnvPointer, InstanceView
 
 
 @dataclass
@@ -60,13 +60,20 @@ class EnvLanded(Message):
 
 
 @dataclass
+class EnvStarted(Message):
+    """A check of where the service's variables point started."""
+
+    service: str
+
+
+@dataclass
 class EnvFinished(Message):
     """Every address the service's variables point at was checked."""
 
     service: str
     findings: tuple[Finding, ...]
     report: Any = None
-    states: dict[str, str] = field(default_factory=dict)
+    tell: bool = True
 
 
 @dataclass
@@ -79,3 +86,12 @@ class SweepProgress(Message):
 @dataclass
 class InstanceLoaded(Message):
     view: InstanceView
+
+
+@dataclass
+class StaticLoaded(Message):
+    """What the model alone says of each service: where its variables point and what that
+    proves (by service), and the findings about each service itself."""
+
+    pointers: dict[str, list[EnvPointer]]
+    own: dict[str, tuple[Finding, ...]]

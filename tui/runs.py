@@ -2,14 +2,24 @@
 
 `Runs` holds what the runs found, service by service, and the workers that drive the engine;
 the app above it (`PnetApp`) decides what is on screen and redraws it when `refresh_service`,
-`probe_row` and `refresh_status` are called. No socket here: everything goes through the Engine.
+`probe_row`, `show_marks` and `refresh_status` are called. No socket here: everything goes
+through the Engine.
+
+Every service has two marks, kept apart because they answer two questions:
+- its **health** (`status`): what probing the service itself found, and what the model says of
+  the service itself (a database open to the internet, too many ports, its own listeners);
+- its **variables** (`reach`): what the addresses its variables point at answered, or what the
+  model alone proves about them before they are checked.
+A finding about a service (`service:NAME`) counts once, on that service's health, whichever run
+found it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,18 +36,51 @@ from pnet.tui.engine import CoreEngine, Engine, EnvPointer, Finished, InstanceVi
 from pnet.tui.messages import (
     EnvFinished,
     EnvLanded,
+    EnvStarted,
     InstanceLoaded,
     ProbeFailed,
     ProbeFinished,
     ProbeLanded,
     ProbeStarted,
+    StaticLoaded,
     SweepProgress,
 )
 from pnet.tui.status import Status, plural, worst
-from pnet.tui.widgets.probe_table import row_key
+from pnet.tui.widgets.probe_table import HISTORY, row_key
 
 if TYPE_CHECKING:
     from pnet.checks import Options
+
+SERVICE = "service:"
+
+
+def unique(findings: Iterable[Finding]) -> list[Finding]:
+    """Each (kind, subject) once, in order."""
+    seen: set[tuple[str, str]] = set()
+    out: list[Finding] = []
+    for f in findings:
+        if (f.kind, f.subject) not in seen:
+            seen.add((f.kind, f.subject))
+            out.append(f)
+    return out
+
+
+def about_itself(f: Finding) -> str | None:
+    """The service a finding is about as a whole (`service:NAME`), or None (a variable)."""
+    return f.subject[len(SERVICE) :] if f.subject.startswith(SERVICE) else None
+
+
+def local(subject: str, owner: str) -> str:
+    """A sweep names a variable `OWNER.KEY`; the owner's own views name it `KEY`."""
+    prefix = f"{owner}."
+    return subject[len(prefix) :] if subject.startswith(prefix) else subject
+
+
+def _not_checked(checks: Sequence[Any]) -> str:
+    """Why no probe ran, when no check of a run could be made (else "")."""
+    if not checks or any(str(getattr(c, "status", "")) != "not-checked" for c in checks):
+        return ""
+    return str(getattr(checks[0], "why_not_checked", "") or "no probe ran")
 
 
 class Runs(App[int]):
@@ -70,37 +113,103 @@ class Runs(App[int]):
         self.export_dir = export_dir
         self.watch_interval = watch_interval
         self.current: Service | None = None
-        self.watching = False
+        self.watching: str | None = None
+        # the service itself
         self.results: dict[str, dict[str, ProbeResult]] = {}
         self.history: dict[str, dict[str, deque[float]]] = {}
         self.findings: dict[str, tuple[Finding, ...]] = {}
         self.reports: dict[str, Any] = {}
-        self.status: dict[str, Status] = {}
         self.probed_at: dict[str, datetime] = {}
-        self.env_cache: dict[str, list[EnvPointer]] = {}
+        self.why_not: dict[str, str] = {}
         self.run_keys: dict[str, set[str]] = {}
+        self.own_static: dict[str, tuple[Finding, ...]] = {}
+        self.own_live: dict[str, tuple[Finding, ...]] = {}
+        self.status: dict[str, Status] = {}
+        # its variables
+        self.env_cache: dict[str, list[EnvPointer]] = {}
         self.env_live: dict[str, dict[str, list[ProbeResult]]] = {}
         self.env_findings: dict[str, tuple[Finding, ...]] = {}
+        self.env_reports: dict[str, Any] = {}
+        self.env_running: set[str] = set()
+        self.reach: dict[str, Status] = {}
         self.sweep_state: tuple[int, int] | None = None
         self.instance_view: InstanceView | None = None
 
     # ---- what the app shows (PnetApp redraws) ----------------------------------------------
 
     def refresh_service(self, name: str, *parts: str) -> None:
-        """Redraw `parts` ("probes", "findings", "env", "instance") of `name`'s views."""
+        """Redraw `parts` ("probes", "summary", "findings", "env", "instance") of `name`."""
 
     def probe_row(self, name: str, key: str, result: ProbeResult) -> None:
         """One probe row of `name` landed."""
 
+    def show_marks(self, name: str) -> None:
+        """`name`'s marks changed."""
+
     def refresh_status(self) -> None:
         """Redraw the status line."""
 
-    def set_mark(self, name: str, status: Status) -> None:
-        self.status[name] = status
-        self.refresh_status()
+    def action_tab(self, name: str) -> None:
+        """Show a tab (PnetApp has the tabs)."""
 
     def is_current(self, name: str) -> bool:
         return self.current is not None and self.current.name == name
+
+    # ---- the marks -------------------------------------------------------------------------
+
+    def health_findings(self, name: str) -> list[Finding]:
+        """Everything found about the service itself."""
+        found = [
+            *self.findings.get(name, ()),
+            *self.own_static.get(name, ()),
+            *self.own_live.get(name, ()),
+        ]
+        view = self.instance_view
+        if view is not None and self.source is not None and self.source.name == name:
+            found += view.findings
+        return unique(found)
+
+    def variable_findings(self, name: str) -> list[Finding]:
+        """What its variables' last check found, or what the model proves of them."""
+        if name in self.env_findings:
+            return unique(f for f in self.env_findings[name] if about_itself(f) is None)
+        return unique(f for p in self.env_cache.get(name, ()) for f in p.findings)
+
+    def health_of(self, name: str) -> Status:
+        if name in self.run_keys:
+            return Status.RUNNING
+        found = self.health_findings(name)
+        if found:
+            return worst(found)
+        rows = self.results.get(name, {})
+        if name in self.probed_at and not self.why_not.get(name) and rows:
+            return Status.WARNING if any(not r.ok for r in rows.values()) else Status.OK
+        return Status.UNKNOWN
+
+    def reach_of(self, name: str) -> Status | None:
+        """None: the service reads no variable, so there is nothing to check."""
+        svc = self.workspace.service(name)
+        if svc is None or not svc.env:
+            return None
+        if name in self.env_running:
+            return Status.RUNNING
+        found = self.variable_findings(name)
+        if found:
+            return worst(found)
+        live = [r for rs in self.env_live.get(name, {}).values() for r in rs]
+        if name in self.env_findings and live:
+            return Status.WARNING if any(not r.ok for r in live) else Status.OK
+        return Status.UNKNOWN
+
+    def update_marks(self, name: str) -> None:
+        self.status[name] = self.health_of(name)
+        reach = self.reach_of(name)
+        if reach is None:
+            self.reach.pop(name, None)
+        else:
+            self.reach[name] = reach
+        self.show_marks(name)
+        self.refresh_status()
 
     def env_for(self, svc: Service) -> list[EnvPointer]:
         """Where each of the service's variables points (the static view), computed once."""
@@ -112,6 +221,29 @@ class Runs(App[int]):
                 self.env_cache[svc.name] = []
         return self.env_cache[svc.name]
 
+    @work(thread=True, exclusive=True, group="static", exit_on_error=False)
+    def load_static(self) -> None:
+        """What the model alone says of every service, so the marks start from it."""
+        pointers: dict[str, list[EnvPointer]] = {}
+        own: dict[str, tuple[Finding, ...]] = {}
+        try:
+            for svc in self.workspace.services:
+                own[svc.name] = tuple(self.engine.own(self.workspace, svc))
+                if svc.env:
+                    pointers[svc.name] = list(self.engine.env(self.workspace, svc))
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"the static checks: {exc}", severity="error")
+        self.post_message(StaticLoaded(pointers, own))
+
+    @on(StaticLoaded)
+    def _static_loaded(self, message: StaticLoaded) -> None:
+        for name, pointers in message.pointers.items():
+            self.env_cache.setdefault(name, pointers)
+        self.own_static.update(message.own)
+        for svc in self.workspace.services:
+            self.update_marks(svc.name)
+            self.refresh_service(svc.name, "findings", "env", "summary")
+
     # ---- probing a service -----------------------------------------------------------------
 
     def probe_service(self, name: str) -> None:
@@ -120,7 +252,7 @@ class Runs(App[int]):
             return
         if not svc.type.receives:
             self.notify(
-                f"{svc.name} receives no private traffic: checking where its env vars point.",
+                f"{svc.name} receives no private traffic: checking where its variables point.",
                 title="checking its variables",
             )
             self.check_env(svc.name)
@@ -139,7 +271,10 @@ class Runs(App[int]):
                     if isinstance(event, Landed):
                         self.post_message(ProbeLanded(service.name, event.result))
                     elif isinstance(event, Finished):
-                        self.post_message(ProbeFinished(service.name, event.findings, event.report))
+                        why = _not_checked(event.checks)
+                        self.post_message(
+                            ProbeFinished(service.name, event.findings, event.report, why)
+                        )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -149,7 +284,7 @@ class Runs(App[int]):
     def _started(self, message: ProbeStarted) -> None:
         self.results.setdefault(message.service, {})
         self.run_keys[message.service] = set()
-        self.set_mark(message.service, Status.RUNNING)
+        self.update_marks(message.service)
         self.refresh_service(message.service, "summary")
 
     @on(ProbeLanded)
@@ -158,7 +293,7 @@ class Runs(App[int]):
         self.results.setdefault(message.service, {})[key] = message.result
         self.run_keys.setdefault(message.service, set()).add(key)
         hist = self.history.setdefault(message.service, {})
-        hist.setdefault(key, deque(maxlen=16)).append(message.result.elapsed_ms)
+        hist.setdefault(key, deque(maxlen=HISTORY)).append(message.result.elapsed_ms)
         self.probe_row(message.service, key, message.result)
 
     @on(ProbeFinished)
@@ -168,32 +303,27 @@ class Runs(App[int]):
         rows = self.results.setdefault(name, {})
         for k in [k for k in rows if k not in seen]:
             del rows[k]
-        self.findings[name] = message.findings
+        self.findings[name] = tuple(f for f in message.findings if about_itself(f) in (None, name))
         self.reports[name] = message.report
         self.probed_at[name] = self.clock()
-        self.set_mark(name, self.mark_of(name))
+        self.why_not[name] = message.why_not_checked
+        self.update_marks(name)
         self.refresh_service(name, "probes", "summary", "findings")
+        if message.why_not_checked and self.sweep_state is None:
+            self.notify(
+                message.why_not_checked,
+                title=f"{name} was not probed",
+                severity="warning",
+            )
 
     @on(ProbeFailed)
     def _failed(self, message: ProbeFailed) -> None:
-        self.set_mark(message.service, Status.UNKNOWN)
-        self.notify(mask_text(message.error), title=f"probing {message.service}", severity="error")
-        self.refresh_service(message.service, "summary")
-
-    def mark_of(self, name: str) -> Status:
-        """The worst of what the service's probes and its variables' checks found."""
-        rows = self.results.get(name, {})
-        probed = name in self.findings and bool(rows or self.findings[name])
-        env_checked = bool(self.env_findings.get(name) or self.env_live.get(name))
-        own: tuple[Finding, ...] = ()
-        if self.instance_view is not None and self.source is not None and self.source.name == name:
-            own = self.instance_view.findings
-        if not (probed or env_checked or own):
-            return Status.UNKNOWN
-        status = worst((*self.findings.get(name, ()), *self.env_findings.get(name, ()), *own))
-        if status is Status.OK and any(not r.ok for r in rows.values()):
-            status = Status.WARNING
-        return status
+        self.run_keys.pop(message.service, None)
+        self.env_running.discard(message.service)
+        if self.workspace.service(message.service) is not None:
+            self.update_marks(message.service)
+        self.notify(mask_text(message.error), title=f"checking {message.service}", severity="error")
+        self.refresh_service(message.service, "summary", "env")
 
     # ---- checking a service's variables ----------------------------------------------------
 
@@ -205,32 +335,34 @@ class Runs(App[int]):
             if show:
                 self.notify(f"{svc.name} reads no variables that pnet knows of")
             return
-        self.env_live[name] = {}
-        self.env_findings.pop(name, None)
         if show:
             self.action_tab("env")
-        self.refresh_service(name, "env")
-        self._env_worker(svc)
-
-    def action_tab(self, name: str) -> None:
-        """Show a tab (PnetApp has the tabs)."""
+        self._env_worker(svc, show)
 
     @work(exclusive=True, group="env", exit_on_error=False)
-    async def _env_worker(self, service: Service) -> None:
-        await self._check_env(service)
-
-    async def _check_env(self, service: Service) -> None:
+    async def _env_worker(self, service: Service, tell: bool = True) -> None:
+        self.post_message(EnvStarted(service.name))
         try:
             async with aclosing(self.engine.check_env(self.workspace, service)) as events:
                 async for event in events:
                     if isinstance(event, Landed):
                         self.post_message(EnvLanded(service.name, event.subject, event.result))
                     elif isinstance(event, Finished):
-                        self.post_message(EnvFinished(service.name, event.findings, event.report))
+                        self.post_message(
+                            EnvFinished(service.name, event.findings, event.report, tell)
+                        )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self.post_message(ProbeFailed(service.name, f"{type(exc).__name__}: {exc}"))
+
+    @on(EnvStarted)
+    def _env_started(self, message: EnvStarted) -> None:
+        self.env_live[message.service] = {}
+        self.env_findings.pop(message.service, None)
+        self.env_running.add(message.service)
+        self.update_marks(message.service)
+        self.refresh_service(message.service, "env", "summary")
 
     @on(EnvLanded)
     def _env_landed(self, message: EnvLanded) -> None:
@@ -240,58 +372,49 @@ class Runs(App[int]):
 
     @on(EnvFinished)
     def _env_finished(self, message: EnvFinished) -> None:
-        self.env_findings[message.service] = message.findings
-        self.set_mark(message.service, self.mark_of(message.service))
-        self.refresh_service(message.service, "env", "findings", "instance")
-        if self.sweep_state is not None:
+        name = message.service
+        self.env_running.discard(name)
+        self.env_findings[name] = tuple(f for f in message.findings if about_itself(f) is None)
+        self.env_reports[name] = message.report
+        self.own_live[name] = tuple(f for f in message.findings if about_itself(f) == name)
+        self.update_marks(name)
+        self.refresh_service(name, "env", "findings", "summary", "instance")
+        if self.sweep_state is not None or not message.tell:
             return
-        bad = [f for f in message.findings if f.severity != "info"]
-        checked = len(self.env_live.get(message.service, {}))
+        bad = [f for f in self.env_findings[name] if f.severity != "info"]
+        checked = len(self.env_live.get(name, {}))
         if not checked and not bad:
             self.notify(
                 "none of them points at an address pnet can check",
-                title=f"{message.service}'s variables",
+                title=f"{name}'s variables",
             )
             return
         self.notify(
             f"{plural(checked, 'address', 'addresses')} checked, {plural(len(bad), 'finding')}",
-            title=f"{message.service}'s variables",
+            title=f"{name}'s variables",
             severity="warning" if bad else "information",
         )
 
     # ---- watch -----------------------------------------------------------------------------
 
-    def action_watch(self) -> None:
-        if self.watching:
-            self.watching = False
-            self.workers.cancel_group(self, "watch")
-            self.notify("Stopped watching")
-        else:
-            if self.current is None or not self.current.type.receives:
-                self.notify("Select a service that receives private traffic to watch it")
-                return
-            self.watching = True
-            self._watch_worker()
-            self.notify(f"Watching {self.current.name}: re-probing every {self.watch_interval:g}s")
-        if self.current is not None:
-            self.refresh_service(self.current.name, "summary")
+    def watch_service(self, service: Service | None) -> None:
+        """Start re-probing `service` every few seconds, or stop (None)."""
+        self.watching = service.name if service is not None else None
+        self.workers.cancel_group(self, "watch")
+        if service is not None:
+            self._watch_worker(service)
+        self.refresh_status()
 
     @work(exclusive=True, group="watch", exit_on_error=False)
-    async def _watch_worker(self) -> None:
-        while self.watching:
-            svc = self.current
-            if svc is not None and svc.type.receives:
-                await self._probe(svc)
+    async def _watch_worker(self, service: Service) -> None:
+        while self.watching == service.name:
+            await self._probe(service)
             await asyncio.sleep(self.watch_interval)
 
     # ---- sweep -----------------------------------------------------------------------------
 
-    def action_sweep(self) -> None:
+    def sweep(self) -> None:
         services = [s for s in self.workspace.services if s.type.receives or s.env]
-        for svc in services:
-            if svc.env:
-                self.env_live[svc.name] = {}
-                self.env_findings.pop(svc.name, None)
         self.sweep_state = (0, len(services))
         self._sweep_worker(services)
 
@@ -304,12 +427,15 @@ class Runs(App[int]):
         for svc in services:
             if svc.type.receives:
                 self.post_message(ProbeStarted(svc.name))
+            if svc.env:
+                self.post_message(EnvStarted(svc.name))
         try:
             async with aclosing(self.engine.sweep(self.workspace)) as events:
                 async for event in events:
                     if isinstance(event, Landed) and event.owner:
                         if event.env:
-                            self.post_message(EnvLanded(event.owner, event.subject, event.result))
+                            subject = local(event.subject, event.owner)
+                            self.post_message(EnvLanded(event.owner, subject, event.result))
                         else:
                             self.post_message(ProbeLanded(event.owner, event.result))
                     elif isinstance(event, Finished):
@@ -321,41 +447,69 @@ class Runs(App[int]):
         self.post_message(SweepProgress(total, total, finished=True))
 
     def _sweep_finished(self, services: list[Service], event: Finished) -> None:
+        """Hand each service its part of the sweep: the checks of itself, and of its variables
+        (each with its own slice of the report), a `service:NAME` finding to NAME alone."""
         own: dict[str, list[Finding]] = {s.name: [] for s in services}
         env: dict[str, list[Finding]] = {s.name: [] for s in services}
+        own_checks: dict[str, list[Any]] = {s.name: [] for s in services}
+        env_checks: dict[str, list[Any]] = {s.name: [] for s in services}
         owner_of: dict[str, tuple[str, bool]] = {}
         for check in event.checks:
             t = check.target
-            owner_of[t.subject] = (t.source or t.service or "", t.source is not None)
+            owner, is_env = (t.source or t.service or "", t.source is not None)
+            owner_of[t.subject] = (owner, is_env)
+            if owner in own:
+                (env_checks if is_env else own_checks)[owner].append(check)
         for f in event.findings:
             owner, is_env = owner_of.get(f.subject, (f.service or "", False))
-            if f.subject.startswith("service:"):
-                owner, is_env = f.subject.split(":")[1], False
-            if owner in own:
-                (env if is_env else own)[owner].append(f)
+            itself = about_itself(f)
+            if itself is not None:
+                owner, is_env = itself, False
+            if owner not in own:
+                continue
+            if is_env:
+                env[owner].append(dataclasses.replace(f, subject=local(f.subject, owner)))
+            else:
+                own[owner].append(f)
         for svc in services:
+            name = svc.name
             if svc.type.receives:
-                self.post_message(ProbeFinished(svc.name, tuple(own[svc.name]), event.report))
+                report = _slice(event.report, own_checks[name], own[name])
+                why = _not_checked(own_checks[name])
+                self.post_message(ProbeFinished(name, tuple(own[name]), report, why))
             if svc.env:
-                self.post_message(EnvFinished(svc.name, tuple(env[svc.name]), event.report))
+                report = _slice(event.report, env_checks[name], env[name])
+                self.post_message(EnvFinished(name, tuple(env[name]), report))
 
     @on(SweepProgress)
     def _sweep_progress(self, message: SweepProgress) -> None:
         self.sweep_state = None if message.finished else (message.done, message.total)
         if message.finished:
-            errors = sum(1 for s in self.status.values() if s is Status.ERROR)
-            warnings = sum(1 for s in self.status.values() if s is Status.WARNING)
-            self.notify(
-                f"{plural(message.total, 'service')} checked: "
-                f"{errors} with errors, {warnings} with warnings",
-                title="sweep done",
-            )
+            self.notify(self.sweep_summary(), title="sweep done")
         self.refresh_status()
+
+    def sweep_summary(self) -> str:
+        """`14 services probed: 5 with errors, 4 with warnings; 17 services' variables
+        checked: 3 with errors, 2 with warnings`."""
+        probed = [s for s in self.workspace.services if s.name in self.probed_at]
+        checked = [s for s in self.workspace.services if s.name in self.env_findings]
+        parts = []
+        for what, services, marks in (
+            ("probed", probed, self.status),
+            ("variables checked", checked, self.reach),
+        ):
+            errors = sum(1 for s in services if marks.get(s.name) is Status.ERROR)
+            warnings = sum(1 for s in services if marks.get(s.name) is Status.WARNING)
+            noun = plural(len(services), "service")
+            if what != "probed":
+                noun += "'" if len(services) != 1 else "'s"
+            parts.append(f"{noun} {what}: {errors} with errors, {warnings} with warnings")
+        return ";\n".join(parts)
 
     # ---- inside an instance ----------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="instance", exit_on_error=False)
-    def _load_instance(self) -> None:
+    def load_instance(self) -> None:
         try:
             view = self.engine.instance(self.workspace, self.source)
         except Exception as exc:
@@ -367,6 +521,15 @@ class Runs(App[int]):
     def _instance_loaded(self, message: InstanceLoaded) -> None:
         self.instance_view = message.view
         if self.source is not None:
-            self.refresh_service(self.source.name, "instance")
-            if message.view.findings:
-                self.set_mark(self.source.name, self.mark_of(self.source.name))
+            self.update_marks(self.source.name)
+            self.refresh_service(self.source.name, "instance", "findings", "summary")
+
+
+def _slice(report: Any, checks: Sequence[Any], findings: Sequence[Finding]) -> Any:
+    """The part of a sweep's report that belongs to one service (for its export)."""
+    if report is None or not dataclasses.is_dataclass(report) or isinstance(report, type):
+        return report
+    try:
+        return dataclasses.replace(report, checks=tuple(checks), findings=tuple(findings))
+    except TypeError:
+        return report

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pnet.diagnose.finding import Finding, Severity
 from pnet.model import Kind, Service
+from pnet.secrets import mask_text
 
 
 class Status(StrEnum):
@@ -52,6 +53,17 @@ TYPE_MARKS = {
     Kind.KEYVALUE: "kv",
 }
 SEVERITY_STYLES = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
+SEVERITY_MARKS = {"error": "✘", "warning": "!", "info": "i"}
+PLACEHOLDER = "PASSWORD"
+_KEEP = " \x00kept\x00 "
+
+
+def shown(text: str) -> str:
+    """Text as the app shows it: secrets masked, but a fix's `PASSWORD` placeholder kept, so it
+    does not pass for a hidden real secret."""
+    kept = text.replace(f":{PLACEHOLDER}@", f"{_KEEP}@").replace(f"={PLACEHOLDER}", f"={_KEEP}")
+    masked = mask_text(kept)
+    return masked.replace(f"{_KEEP}@", f":{PLACEHOLDER}@").replace(_KEEP, PLACEHOLDER)
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
@@ -86,13 +98,13 @@ def address(service: Service) -> str:
 
 
 def sparkline(values: Iterable[float]) -> str:
+    """Latencies as bars on a scale from 0 to the highest, so noise stays noise: 11 ms to
+    26 ms is `▃█`, not the full height of the scale."""
     blocks = "▁▂▃▄▅▆▇█"
     vals = list(values)
     if not vals:
         return ""
     hi = max(vals)
-    lo = min(vals)
-    span = hi - lo
-    if span <= 0:
+    if hi <= 0:
         return blocks[0] * len(vals)
-    return "".join(blocks[min(7, int((v - lo) / span * 7 + 0.5))] for v in vals)
+    return "".join(blocks[min(7, max(0, round(v / hi * 8) - 1))] for v in vals)

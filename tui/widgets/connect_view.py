@@ -80,6 +80,14 @@ class ConnectView(Vertical):
         else:
             options.action_first()
 
+    def show_nothing(self, text: str) -> None:
+        """No service is selected (a filter matches none)."""
+        self.service = None
+        self.shown = []
+        self.notes = []
+        self.query_one("#connect-title", Static).update(Text(text, style="dim"))
+        self.query_one("#connect-fields", OptionList).clear_options()
+
     def _prompt(self, f: ConnectField) -> Text | Table:
         value = Text(f.value, style="" if f.copyable else "dim")
         if f.secret:
