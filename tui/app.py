@@ -306,7 +306,13 @@ class PnetApp(Runs):
 
     # ---- what the runs found, on screen ----------------------------------------------------
 
+    def _views_up(self) -> bool:
+        """The main screen's widgets are there (a run can land while the app closes)."""
+        return bool(self.screen_stack) and bool(self.screen_stack[0].query("#env-detail"))
+
     def refresh_service(self, name: str, *parts: str) -> None:
+        if not self._views_up():
+            return
         if "instance" in parts and self.instance_mode:
             self._instance_view()
         if not self.is_current(name) or self.current is None:
@@ -327,7 +333,7 @@ class PnetApp(Runs):
             self._show_env()
 
     def probe_row(self, name: str, key: str, result: ProbeResult) -> None:
-        if not self.is_current(name) or self.current is None:
+        if not self.is_current(name) or self.current is None or not self._views_up():
             return
         table = self.query_one(ProbeTable)
         table.history[key] = self.history[name][key]
@@ -337,6 +343,8 @@ class PnetApp(Runs):
         self._probe_detail()
 
     def show_marks(self, name: str) -> None:
+        if not self._views_up():
+            return
         self.query_one(ServiceTree).set_marks(name, self.status[name], self.reach.get(name))
 
     def _show_env(self) -> None:
@@ -356,11 +364,14 @@ class PnetApp(Runs):
 
     @on(DataTable.RowHighlighted, "#env-table")
     def _env_row(self, event: DataTable.RowHighlighted) -> None:
+        if not self._views_up():
+            return
         self.query_one("#env-detail", Static).update(self.query_one(EnvTable).detail())
 
     @on(DataTable.RowHighlighted, "#probe-table")
     def _probe_row(self, event: DataTable.RowHighlighted) -> None:
-        self._probe_detail()
+        if self._views_up():
+            self._probe_detail()
 
     def _probe_detail(self) -> None:
         """The highlighted probe in full: the latest result of that row, or nothing."""
@@ -374,6 +385,8 @@ class PnetApp(Runs):
         self.query_one("#probe-detail", Static).update(probe_detail(result, history))
 
     def refresh_status(self) -> None:
+        if not self._views_up():
+            return
         width = self.size.width
         line = summary.status_line(self, width)
         focused = self.screen.focused if self.screen_stack else None

@@ -59,7 +59,7 @@ def states(runs: Runs) -> list[ServiceState]:
                 {k: list(v) for k, v in runs.env_live.get(name, {}).items()},
                 runs.variable_findings(name),
                 runs.reach.get(name),
-                name in runs.probed_at and not runs.why_not.get(name),
+                runs.probed(name),
                 name in runs.env_findings,
             )
         )

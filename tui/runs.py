@@ -182,9 +182,13 @@ class Runs(App[int]):
         if found:
             return worst(found)
         rows = self.results.get(name, {})
-        if name in self.probed_at and not self.why_not.get(name) and rows:
+        if self.probed(name):
             return Status.WARNING if any(not r.ok for r in rows.values()) else Status.OK
         return Status.UNKNOWN
+
+    def probed(self, name: str) -> bool:
+        """Whether a probe of the service itself ran and was judged."""
+        return name in self.probed_at and not self.why_not.get(name)
 
     def reach_of(self, name: str) -> Status | None:
         """None: the service reads no variable, so there is nothing to check."""
@@ -306,12 +310,15 @@ class Runs(App[int]):
         self.findings[name] = tuple(f for f in message.findings if about_itself(f) in (None, name))
         self.reports[name] = message.report
         self.probed_at[name] = self.clock()
-        self.why_not[name] = message.why_not_checked
+        why = message.why_not_checked
+        if not (why or rows or self.findings[name]):
+            why = "no probe ran"
+        self.why_not[name] = why
         self.update_marks(name)
         self.refresh_service(name, "probes", "summary", "findings")
-        if message.why_not_checked and self.sweep_state is None:
+        if why and self.sweep_state is None:
             self.notify(
-                message.why_not_checked,
+                why,
                 title=f"{name} was not probed",
                 severity="warning",
             )

@@ -48,7 +48,7 @@ def status_line(runs: Runs, width: int) -> Text:
     else:
         services = runs.workspace.services
         receivers = [s.name for s in services if s.type.receives]
-        probed = [n for n in receivers if n in runs.probed_at and not runs.why_not.get(n)]
+        probed = [n for n in receivers if runs.probed(n)]
         marked = [s.name for s in services]
         text.append(f"probed {len(probed)}/{len(receivers)}", "dim")
         _marks(text, runs.status, marked, compact)
@@ -141,7 +141,7 @@ def env_title(runs: Runs, svc: Service) -> Text:
 def findings_empty(runs: Runs, svc: Service) -> str:
     """What the Findings tab says when it lists nothing."""
     name = svc.name
-    probed = name in runs.probed_at and not runs.why_not.get(name)
+    probed = runs.probed(name)
     checked = name in runs.env_findings or not svc.env
     if probed and not svc.env:
         return f"No finding: {name} answered every probe."
