@@ -9,6 +9,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Footer, Input, OptionList, TabbedContent
 from textual.widgets._footer import FooterKey
+from textual.widgets._tabbed_content import ContentTab
 
 from pnet.tui.app import PnetApp
 from pnet.tui.screens.help import HelpScreen
@@ -227,7 +228,7 @@ async def test_the_footer_shows_every_key_it_names_whole(size: tuple[int, int]) 
         ]
         for k in keys:
             assert k.region.right <= size[0], (k.description, k.region)
-        labels = [str(t.label) for t in app.query_one(TabbedContent).query("ContentTab")]
+        labels = [str(t.label) for t in app.query_one(TabbedContent).query(ContentTab)]
         assert labels == ["1 Connect", "2 Probes", "3 Findings", "4 Env"]
 
 
@@ -236,7 +237,7 @@ async def test_inside_an_instance_the_tab_bar_names_key_5() -> None:
     app = PnetApp(ws, source=ws.service("api"), engine=script(), clock=clock, instance=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        labels = [str(t.label) for t in app.query_one(TabbedContent).query("ContentTab")]
+        labels = [str(t.label) for t in app.query_one(TabbedContent).query(ContentTab)]
         assert labels[0] == "5 Instance"
         await pilot.press("1", "5")
         assert app.query_one(TabbedContent).active == "instance"

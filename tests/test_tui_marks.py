@@ -89,12 +89,12 @@ async def test_health_and_variables_are_two_marks(size: tuple[int, int]) -> None
         await pilot.press("p")
         await until(pilot, lambda: "api" in app.probed_at)
         assert app.status["api"] is Status.OK
-        assert app.reach["api"] is Status.UNKNOWN
+        assert app.reach.get("api") is Status.UNKNOWN
         label = tree.label_for(acme().service("api"))  # type: ignore[arg-type]
         assert label.plain.startswith("✔ · api")
         await pilot.press("v")
         await until(pilot, lambda: "api" in app.env_findings)
-        assert app.status["api"] is Status.OK and app.reach["api"] is Status.ERROR
+        assert app.status.get("api") is Status.OK and app.reach.get("api") is Status.ERROR
         label = tree.label_for(acme().service("api"))  # type: ignore[arg-type]
         assert label.plain.startswith("✔ ✘ api")
         await pilot.press("3")
