@@ -64,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
         "environment (repeatable)",
     )
     p.add_argument("--format", choices=("text", "json"), default="text")
+    amount = p.add_mutually_exclusive_group()
+    amount.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="text: each problem's evidence, and the documentation of each kind at the end",
+    )
+    amount.add_argument(
+        "-q", "--quiet", action="store_true", help="text: only the problems and the summary"
+    )
     p.add_argument(
         "--timeout", type=float, metavar="S", help="per-probe timeout in seconds (default 2)"
     )
@@ -114,6 +124,18 @@ def _use_color(choice: str, stream: IO[str], environ: Mapping[str, str]) -> bool
     if choice == "never":
         return False
     return bool(getattr(stream, "isatty", lambda: False)()) and environ.get("TERM") != "dumb"
+
+
+def _width(stream: IO[str], environ: Mapping[str, str]) -> int | None:
+    """The columns to wrap the text to: the terminal's, or $COLUMNS; None (no wrapping) for a
+    pipe or a file, so a script sees each line whole."""
+    if bool(getattr(stream, "isatty", lambda: False)()):
+        try:
+            return max(40, os.get_terminal_size(stream.fileno()).columns)
+        except (OSError, ValueError, AttributeError):
+            pass
+    columns = environ.get("COLUMNS", "")
+    return max(40, int(columns)) if columns.isdigit() else None
 
 
 def _unicode_ok(stream: IO[str]) -> bool:
@@ -297,7 +319,13 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
     if args.format == "json":
         out.write(render_json(report, unicode=_unicode_ok(out)))
     else:
-        style = Style(color=_use_color(args.color, out, env), unicode=_unicode_ok(out))
+        style = Style(
+            color=_use_color(args.color, out, env),
+            unicode=_unicode_ok(out),
+            width=_width(out, env),
+            verbose=args.verbose,
+            quiet=args.quiet,
+        )
         out.write(render_text(report, style))
     out.flush()
     return report.exit_code

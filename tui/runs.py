@@ -473,6 +473,8 @@ class Runs(App[int]):
             if itself is not None:
                 owner, is_env = itself, False
             if owner not in own:
+                if f.severity == "error" and about_itself(f) is None:
+                    self.notify(f.message, title=f"{f.kind}: {f.subject}", severity="error")
                 continue
             if is_env:
                 env[owner].append(dataclasses.replace(f, subject=local(f.subject, owner)))
