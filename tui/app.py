@@ -391,6 +391,8 @@ class PnetApp(Runs):
         line = summary.status_line(self, width)
         focused = self.screen.focused if self.screen_stack else None
         hint = summary.HINTS.get(focused.id or "", "") if focused is not None else ""
+        if self.instance_mode:
+            hint = hint.replace("1-4 tabs", "1-5 tabs")
         self.query_one("#statusbar", Static).update(summary.with_hint(line, hint, width))
 
     # ---- the keys: probe, variables, sweep, watch -------------------------------------------

@@ -89,7 +89,7 @@ class FindingsView(Vertical):
         return max(7, min(cap, longest))
 
     def _message_width(self, width: int) -> int:
-        used = 1 + self._subject_width(width) + 2 * 3 + 1
+        used = 1 + self._subject_width(width) + 2 * 3 + 3
         if width >= NARROW:
             used += self._kind_width() + 2
         return max(12, width - used)

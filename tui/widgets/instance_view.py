@@ -66,7 +66,9 @@ class InstancePane(Vertical):
                 Text(row.process or ""),
             )
         self.query_one("#instance-findings", FindingsView).show(
-            list(view.findings), "The listeners look right: bound on every address, on PORT."
+            list(view.findings),
+            "The listeners look right: bound on every address, on PORT.",
+            service=dict(view.identity).get("Service"),
         )
 
     def show_env(

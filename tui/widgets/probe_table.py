@@ -61,9 +61,9 @@ class ProbeTable(DataTable[Text]):
         out["outcome"] = max(7, *outcomes) if outcomes else 7
         longest = max((len(mask_text(r.target)) for r in self.results.values()), default=12)
         room = width - sum(out.values()) - 2 * (len(out) + 1) - 2
-        target = max(12, min(longest, 34, room))
-        if room - target - 2 >= 8:
-            out["trend"] = min(HISTORY, room - target - 2)
+        target = max(12, min(longest, 34))
+        if room >= 12 + 2 + 8:
+            out["trend"] = min(HISTORY, max(8, room - target - 2))
             room -= out["trend"] + 2
         out["target"] = max(12, min(target, room))
         if room - out["target"] - 2 >= 14:
