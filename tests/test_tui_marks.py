@@ -188,7 +188,7 @@ async def test_a_filter_that_matches_nothing_says_so_and_p_probes_nothing(
         await pilot.pause()
         tree = app.query_one(ServiceTree)
         assert tree.visible_services == []
-        assert "no service matches" in str(tree.root.children[0].label)
+        assert "no match for “zzz” (esc clears)" in str(tree.root.children[0].label)
         assert app.current is None
         await pilot.press("p")
         await pilot.pause()

@@ -126,10 +126,7 @@ class ServiceTree(Tree[Service | None]):
         if not self._by_name:
             shown_filter = ellipsis(self.filter_text.strip(), 20)
             self.root.add_leaf(
-                Text.assemble(
-                    (f"no service matches “{shown_filter}”", "bold"),
-                    ("\nesc clears the filter", "dim"),
-                ),
+                Text.assemble((f"no match for “{shown_filter}”", "bold"), (" (esc clears)", "dim")),
                 data=None,
             )
             self.post_message(self.Emptied(self, self.filter_text))
