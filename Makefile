@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint format bench screenshots lab clean
+.PHONY: demo test check lint format bench screenshots lab dist clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ screenshots: $(STAMP)
 ## make lab: serve the demo fixture as a real network until interrupted
 lab: $(STAMP)
 	$(BIN)/pnet lab fixtures/render-acme.yaml
+
+## make dist: pnet as one file for an instance: dist/pnet.pyz (a zipapp, Python 3.11+) and
+## dist/pnet (a Linux x86-64 executable that needs no Python); pinned, from PyPI only
+dist:
+	$(PYTHON) -m tools.dist.build
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

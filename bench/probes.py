@@ -35,6 +35,8 @@ from typing import Any, Protocol
 
 from pnet.errors import InputError
 from pnet.lab import Lab, LabError
+from pnet.lab import faults as lab_faults
+from pnet.lab.faults import Faults
 from pnet.lab.network import Plan, plan, protocol_of
 from pnet.model import Kind, Service, Workspace
 
@@ -59,6 +61,9 @@ class LabView(Protocol):
     @property
     def nameserver(self) -> tuple[str, int]: ...
 
+    @property
+    def faults(self) -> Faults: ...
+
     def nameserver_for(self, location: str | None) -> tuple[str, int]: ...
 
     def addresses(self, service_name: str) -> list[str]: ...
@@ -67,10 +72,11 @@ class LabView(Protocol):
 class LabProcess:
     """`python -m pnet.lab FIXTURE` in a child process; addresses come from the same plan."""
 
-    def __init__(self, workspace: Workspace, fixture: str) -> None:
+    def __init__(self, workspace: Workspace, faults: Faults, fixture: str) -> None:
         self._workspace = workspace
+        self._faults = faults
         self.fixture = fixture
-        self.plan: Plan = plan(workspace)
+        self.plan: Plan = plan(workspace, faults)
         self._nameserver: tuple[str, int] | None = None
         self._networks: dict[str, tuple[str, int]] = {}
         self._proc: asyncio.subprocess.Process | None = None
@@ -78,6 +84,10 @@ class LabProcess:
     @property
     def workspace(self) -> Workspace:
         return self._workspace
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults
 
     @property
     def nameserver(self) -> tuple[str, int]:
@@ -304,7 +314,7 @@ class Prober:
         return run
 
     def redis_probe(self, svc: Service, address: str, port: int) -> Probe:
-        password = svc.lab.auth if svc.lab else None
+        password = lab_faults.of(self.lab.faults, svc.name).auth
         module = self.redis
         if module is not None and hasattr(module, "ping"):
 
@@ -325,7 +335,7 @@ class Prober:
     def postgres_probe(self, svc: Service, address: str, port: int) -> Probe:
         user = svc.user or "postgres"
         database = svc.database or user
-        password = (svc.lab.auth if svc.lab else None) or svc.password
+        password = lab_faults.of(self.lab.faults, svc.name).auth or svc.password
         module = self.postgres
         if module is not None and hasattr(module, "hello"):
 
@@ -349,7 +359,7 @@ class Prober:
         return own
 
     def protocol_probe(self, svc: Service, address: str, port: int) -> tuple[str, Probe] | None:
-        proto = protocol_of(svc)
+        proto = protocol_of(svc, lab_faults.of(self.lab.faults, svc.name))
         if proto == "redis":
             return "redis", self.redis_probe(svc, address, port)
         if proto == "postgres":
@@ -359,9 +369,9 @@ class Prober:
         return None
 
 
-def _first(ws: Workspace, kind: Kind, healthy: bool = True) -> Service:
+def _first(ws: Workspace, faults: Faults, kind: Kind, healthy: bool = True) -> Service:
     for svc in ws.services:
-        if svc.kind is kind and svc.host and svc.ports and (not healthy or not svc.lab):
+        if svc.kind is kind and svc.host and svc.ports and (not healthy or svc.name not in faults):
             return svc
     for svc in ws.services:
         if svc.kind is kind and svc.host and svc.ports:
@@ -371,9 +381,9 @@ def _first(ws: Workspace, kind: Kind, healthy: bool = True) -> Service:
 
 async def time_kinds(lab: LabView, prober: Prober, runs: int) -> list[Timing]:
     ws = lab.workspace
-    web = _first(ws, Kind.WEB)
-    redis = _first(ws, Kind.KEYVALUE, healthy=False)
-    postgres = _first(ws, Kind.POSTGRES)
+    web = _first(ws, lab.faults, Kind.WEB)
+    redis = _first(ws, lab.faults, Kind.KEYVALUE, healthy=False)
+    postgres = _first(ws, lab.faults, Kind.POSTGRES)
     assert web.host is not None
     web_address = lab.addresses(web.name)[0]
     work: list[tuple[str, str, Probe]] = [
@@ -524,6 +534,7 @@ def as_json(
 
 async def bench(
     workspace: Workspace,
+    faults: Faults,
     fixture: str,
     runs: int,
     in_process: bool = False,
@@ -531,9 +542,9 @@ async def bench(
 ) -> str:
     lab: Lab | LabProcess
     if in_process:
-        lab, where = Lab(workspace), "in the bench's event loop"
+        lab, where = Lab(workspace, faults), "in the bench's event loop"
     else:
-        lab, where = LabProcess(workspace, fixture), "in its own process"
+        lab, where = LabProcess(workspace, faults, fixture), "in its own process"
     async with lab:
         prober = Prober(lab)
         timings = await time_kinds(lab, prober, runs)
@@ -568,8 +579,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.fixture is None:
         args.fixture = str(demo_fixture())
     try:
-        workspace = fixture.load(args.fixture)
-        text = asyncio.run(bench(workspace, args.fixture, args.runs, args.in_process, args.format))
+        read = fixture.read(args.fixture)
+        text = asyncio.run(
+            bench(read.workspace, read.lab, args.fixture, args.runs, args.in_process, args.format)
+        )
     except (InputError, LabError) as exc:
         print(f"pnet: error: {exc}", file=sys.stderr)
         return 2

@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from pnet import __version__
-from pnet.errors import InputError
+from pnet.errors import InputError, SourceError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pnet.checks import Options
     from pnet.model import Service, Workspace
+    from pnet.sources import Loaded
+    from pnet.sources.fixture import Fixture
 
 THEMES = (
     "textual-dark",
@@ -30,7 +34,6 @@ THEMES = (
     "solarized-dark",
     "solarized-light",
 )
-INSTANCE_PREFIXES = ("RENDER_", "RAILWAY_")
 DEMO_FIXTURE = "render-acme.yaml"
 
 
@@ -45,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pnet",
         description="Explore and debug a Render or Railway private network.",
         epilog="`pnet lab FIXTURE` serves a workspace fixture as a real network on loopback. "
-        "With no source inside a Render or Railway instance, pnet opens on that instance.",
+        "With no source inside a Render or Railway instance, pnet opens on that instance (and "
+        "with an API key, on the whole workspace seen from it). Exit status: 2 bad usage, bad "
+        "input or a key the platform refuses; 3 the platform's API could not be read.",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--workspace", metavar="FILE", help="a workspace fixture (YAML)")
@@ -53,16 +58,25 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--demo", action="store_true", help="the built-in lab: a real network served on loopback"
     )
-    source.add_argument(
-        "--render-api-key",
-        metavar="KEY",
-        help="read the workspace from Render's API (default: $RENDER_API_KEY outside Render)",
+    parser.add_argument(
+        "--render-api-key-file",
+        metavar="FILE",
+        help="read the workspace from Render's API with the key in FILE "
+        "(default: $RENDER_API_KEY; $RENDER_WORKSPACE names one of several)",
     )
-    source.add_argument(
-        "--railway-token",
-        metavar="TOKEN",
-        help="read the project from Railway's API (default: $RAILWAY_API_TOKEN outside Railway)",
+    parser.add_argument(
+        "--railway-token-file",
+        metavar="FILE",
+        help="read the project from Railway's API with the token in FILE "
+        "(default: $RAILWAY_API_TOKEN or $RAILWAY_TOKEN; $RAILWAY_PROJECT_ID names one)",
     )
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="read the platform's API again rather than what it answered minutes ago",
+    )
+    for gone in ("--render-api-key", "--railway-token"):
+        parser.add_argument(gone, nargs="?", const="", default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--from",
         dest="source",
@@ -103,10 +117,6 @@ def parse_nameserver(text: str) -> tuple[str, int]:
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise InputError(f"--nameserver {text!r}: the port must be a number from 1 to 65535")
     return host, int(port)
-
-
-def in_instance(environ: os._Environ[str] | dict[str, str]) -> bool:
-    return any(k.startswith(INSTANCE_PREFIXES) for k in environ)
 
 
 CONFIG_KEYS = ("theme", "export_dir", "keys")
@@ -175,23 +185,56 @@ class Plan:
     instance: bool
     export_dir: Path | None = None
     keys: dict[str, str] | None = None
+    read_at: float | None = None
+    cached: bool = False
+    reload: Callable[[Callable[[str], None] | None], Loaded] | None = None
 
 
 def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
     from pnet.checks import Options
-    from pnet.sources import load_workspace
+    from pnet.sources import load, load_workspace
 
+    for flag in ("render_api_key", "railway_token"):
+        if getattr(args, flag, None) is not None:
+            from pnet.sources.keys import gone_flag
+
+            raise InputError(gone_flag("--" + flag.replace("_", "-")))
     nameserver = parse_nameserver(args.nameserver) if args.nameserver else None
     instance = False
+    read_at: float | None = None
+    cached = False
+    reload: Callable[[Callable[[str], None] | None], Loaded] | None = None
+    keyed = args.render_api_key_file or args.railway_token_file
+    if keyed and (args.demo or args.workspace or args.blueprint):
+        raise InputError("give one source: a key file reads the API, not with a file or --demo")
     if args.demo:
         workspace, source = _demo_workspace(), None
     elif args.workspace or args.blueprint:
         workspace, source = load_workspace(workspace=args.workspace, blueprint=args.blueprint)
     else:
         env = dict(environ)
-        api = _api(args, env)
-        instance = api is None and in_instance(environ)
-        workspace, source = load_workspace(api=api, environ=env, cwd=Path.cwd())
+        cwd = Path.cwd()
+
+        def again(say: Callable[[str], None] | None, use: str = "write") -> Loaded:
+            return load(
+                environ=env,
+                cwd=cwd,
+                render_key_file=args.render_api_key_file,
+                railway_token_file=args.railway_token_file,
+                cache="write" if use == "write" else "read",
+                say=say,
+            )
+
+        line = _LoadLine()
+        try:
+            got = again(line.say if line.enabled else None, "write" if args.refresh else "read")
+        finally:
+            line.close()
+        workspace, source = got.workspace, got.service
+        instance = source is not None
+        read_at, cached = got.read_at, got.cached
+        if read_at is not None:
+            reload = again
     if args.source:
         chosen = workspace.service(args.source)
         if chosen is None:
@@ -208,33 +251,41 @@ def plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
         instance,
         args.export_dir or config.export_dir,
         config.keys,
+        read_at,
+        cached,
+        reload,
     )
 
 
-def _api(args: argparse.Namespace, env: dict[str, str]) -> str | None:
-    """Which platform API to read, if any: a key given here, or one in the environment."""
-    if args.render_api_key:
-        env["RENDER_API_KEY"] = args.render_api_key
-        return "render"
-    if args.railway_token:
-        env["RAILWAY_API_TOKEN"] = args.railway_token
-        return "railway"
-    if env.get("RENDER_API_KEY") and not env.get("RENDER"):
-        return "render"
-    if (env.get("RAILWAY_API_TOKEN") or env.get("RAILWAY_TOKEN")) and not env.get(
-        "RAILWAY_ENVIRONMENT_NAME"
-    ):
-        return "railway"
-    return None
+class _LoadLine:
+    """While an API is read before the app opens: one line on stderr (a TTY only)."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def say(self, text: str) -> None:
+        self.shown = True
+        sys.stderr.write(f"\r\x1b[K{text[:78]}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
 
 
-def _demo_workspace() -> Workspace:
+def _demo_fixture() -> Fixture:
     from importlib.resources import as_file, files
 
     from pnet.sources import fixture
 
     with as_file(files("pnet.fixtures") / DEMO_FIXTURE) as path:
-        return fixture.load(path)
+        return fixture.read(path)
+
+
+def _demo_workspace() -> Workspace:
+    return _demo_fixture().workspace
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -247,8 +298,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         the_plan = plan(args, dict(os.environ))
     except InputError as exc:
-        print(f"pnet: error: {exc}", file=sys.stderr)
+        print(f"pnet: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except SourceError as exc:
+        print(f"pnet: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 3
     return run(the_plan)
 
 
@@ -260,7 +314,7 @@ def run(the_plan: Plan) -> int:
         if the_plan.demo:
             from pnet.lab import LabThread
 
-            lab = LabThread(the_plan.workspace)
+            lab = LabThread(the_plan.workspace, _demo_fixture().lab)
             try:
                 lab.start()
             except Exception as exc:
@@ -282,6 +336,9 @@ def run(the_plan: Plan) -> int:
             instance=the_plan.instance,
             export_dir=the_plan.export_dir,
             keymap=the_plan.keys,
+            read_at=the_plan.read_at,
+            cached=the_plan.cached,
+            reload=the_plan.reload,
         )
         app.run()
         return app.return_code or 0

@@ -1,7 +1,10 @@
 """`pnet-doctor`: the checks with no UI, for scripts, CI and pre-start hooks.
 
-stdout carries the report only (text or JSON); stderr the progress line and errors.
-Exit 0: no error finding; 1: at least one; 2: bad usage or bad input (one line).
+stdout carries the report only (text, JSON, a CI format or the map); stderr the progress line
+and errors.
+Exit 0: no error finding; 1: at least one; 2: bad usage, bad input or a key the platform
+refuses (one line); 3: the source could not be read (network, 5xx or rate limit after the
+retries; one line).
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import difflib
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from pnet import __version__
-from pnet.errors import InputError
+from pnet.errors import InputError, SourceError
 
 PROG = "pnet-doctor"
 
@@ -33,23 +37,28 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Check what a Render or Railway service's configuration points at over the "
         "private network, and say what is wrong and how to fix it.",
-        epilog="exit status: 0 no error finding, 1 at least one error, 2 bad usage or input",
+        epilog="exit status: 0 no error finding, 1 at least one error, 2 bad usage, bad input "
+        "or a key the platform refuses, 3 the source could not be read (network failure, 5xx "
+        "or rate limit after the retries). Keys come from RENDER_API_KEY, RAILWAY_API_TOKEN, "
+        "RAILWAY_TOKEN or a key file; HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE are honoured.",
     )
     src = p.add_argument_group("where the workspace comes from (default: this instance)")
     src.add_argument("--workspace", metavar="FILE", help="a workspace fixture (YAML)")
     src.add_argument("--blueprint", metavar="FILE", help="a Render Blueprint (render.yaml)")
     src.add_argument(
-        "--render-api-key",
-        metavar="KEY",
-        help="read the workspace from Render's API "
-        "(default: $RENDER_API_KEY when no other source is given)",
+        "--render-api-key-file",
+        metavar="FILE",
+        help="read the workspace from Render's API with the key in FILE "
+        "(default: $RENDER_API_KEY; $RENDER_WORKSPACE names one of several)",
     )
     src.add_argument(
-        "--railway-token",
-        metavar="TOKEN",
-        help="read the project from Railway's API "
-        "(default: $RAILWAY_API_TOKEN when no other source is given)",
+        "--railway-token-file",
+        metavar="FILE",
+        help="read the project from Railway's API with the token in FILE "
+        "(default: $RAILWAY_API_TOKEN or $RAILWAY_TOKEN; $RAILWAY_PROJECT_ID names one)",
     )
+    for gone in ("--render-api-key", "--railway-token"):
+        src.add_argument(gone, nargs="?", const="", default=None, help=argparse.SUPPRESS)
     p.add_argument("targets", nargs="*", metavar="TARGET", help="a URL, host:port or service name")
     p.add_argument("--from", dest="source", metavar="SERVICE", help="check from this service")
     p.add_argument("--all", action="store_true", help="check every service of the workspace")
@@ -63,7 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="send DNS there instead of the system's resolver; NETWORK= for one region or "
         "environment (repeatable)",
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "github", "sarif", "junit", "mermaid", "dot"),
+        default="text",
+        help="text (default), json (the contract), github (workflow commands: annotations on "
+        "the changed lines), sarif (code scanning), junit, mermaid or dot (the map)",
+    )
     amount = p.add_mutually_exclusive_group()
     amount.add_argument(
         "-v",
@@ -165,29 +180,43 @@ class _Progress:
             self.stream.flush()
 
 
-def _load(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Any, Any]:
-    from pnet.sources import load_workspace
+def _load(args: argparse.Namespace, environ: Mapping[str, str], err: IO[str]) -> tuple[Any, Any]:
+    from pnet.sources import load
 
-    env = dict(environ)
-    api: str | None = None
-    if args.render_api_key:
-        env["RENDER_API_KEY"] = args.render_api_key
-        api = "render"
-    if args.railway_token:
-        if api:
-            raise UsageError("give one API key, not --render-api-key and --railway-token")
-        env["RAILWAY_API_TOKEN"] = args.railway_token
-        api = "railway"
-    if api is None and not (args.workspace or args.blueprint):
-        if env.get("RENDER_API_KEY") and not env.get("RENDER"):
-            api = "render"
-        elif (env.get("RAILWAY_API_TOKEN") or env.get("RAILWAY_TOKEN")) and not env.get(
-            "RAILWAY_ENVIRONMENT_NAME"
-        ):
-            api = "railway"
-    return load_workspace(
-        workspace=args.workspace, blueprint=args.blueprint, api=api, environ=env, cwd=os.getcwd()
-    )
+    line = _LoadLine(err)
+    try:
+        got = load(
+            workspace=args.workspace,
+            blueprint=args.blueprint,
+            environ=environ,
+            cwd=os.getcwd(),
+            render_key_file=args.render_api_key_file,
+            railway_token_file=args.railway_token_file,
+            cache="write",
+            say=line.say if line.enabled else None,
+        )
+    finally:
+        line.close()
+    return got.workspace, got.service
+
+
+class _LoadLine:
+    """While an API is read: what it reads and how far, one line on stderr (a TTY only)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
+        self.shown = False
+
+    def say(self, text: str) -> None:
+        self.shown = True
+        self.stream.write(f"\r\x1b[K{text[:78]}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def _pick_source(workspace: Any, name: str | None, detected: Any) -> Any:
@@ -213,6 +242,13 @@ def _listeners() -> Sequence[Any] | None:
         return None
 
 
+def _read_text(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _say(stream: IO[str], text: str) -> None:
     """Write a line whatever the stream's encoding can hold."""
     if not _unicode_ok(stream):
@@ -235,6 +271,9 @@ def main(
     except (UsageError, InputError) as exc:
         _say(err, f"{PROG}: error: {' '.join(str(exc).split())}\n")
         return 2
+    except SourceError as exc:
+        _say(err, f"{PROG}: error: {' '.join(str(exc).split())}\n")
+        return 3
     except KeyboardInterrupt:
         err.write(f"{PROG}: interrupted\n")
         return 130
@@ -251,6 +290,11 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
         return 0
     if args.explain:
         return _explain(args.explain, out)
+    for flag in ("render_api_key", "railway_token"):
+        if getattr(args, flag) is not None:
+            from pnet.sources.keys import gone_flag
+
+            raise UsageError(gone_flag("--" + flag.replace("_", "-")))
     if args.timeout is not None and not 0 < args.timeout <= 600:
         raise UsageError(f"--timeout wants seconds between 0 and 600, not {args.timeout}")
     default_ns, per_network = _nameservers(args.nameserver)
@@ -262,11 +306,12 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
         raise UsageError("--all checks every service from itself: leave out --from")
 
     from pnet import checks
-    from pnet.formats import Style, render_json, render_text
+    from pnet.formats import Options as FormatOptions
+    from pnet.formats import Style, render
     from pnet.targets import NotATarget, select
 
     try:
-        workspace, detected = _load(args, env)
+        workspace, detected = _load(args, env, err)
     except OSError as exc:
         raise InputError(f"cannot read the workspace: {exc.strerror or exc}") from exc
     source = _pick_source(workspace, args.source, detected)
@@ -316,17 +361,22 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
         finally:
             progress.close()
 
-    if args.format == "json":
-        out.write(render_json(report, unicode=_unicode_ok(out)))
-    else:
-        style = Style(
+    unicode = _unicode_ok(out)
+    cwd = os.getcwd()
+    written = FormatOptions(
+        style=Style(
             color=_use_color(args.color, out, env),
-            unicode=_unicode_ok(out),
+            unicode=unicode,
             width=_width(out, env),
             verbose=args.verbose,
             quiet=args.quiet,
-        )
-        out.write(render_text(report, style))
+        ),
+        unicode=unicode,
+        root=env.get("GITHUB_WORKSPACE") or cwd,
+        cwd=cwd,
+        read=_read_text,
+    )
+    _say(out, render(args.format, report, written))
     out.flush()
     return report.exit_code
 

@@ -20,3 +20,19 @@ class InputError(Exception):
         if self.file:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         return f"{where}{self.message}"
+
+
+class SourceError(Exception):
+    """The source could not be read: the network failed, or the platform's API answered 5xx,
+    kept rate limiting, or sent something that is not its documented JSON, after the retries.
+
+    Rendered as `WHERE: message`; front ends print it on one line and exit 3.
+    """
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message

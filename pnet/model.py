@@ -29,23 +29,6 @@ class Kind(StrEnum):
         return self in (Kind.POSTGRES, Kind.KEYVALUE)
 
 
-LAB_BINDS = ("any", "loopback", "ipv4", "ipv6")
-LAB_PROTOCOLS = (
-    "http",
-    "tcp",
-    "redis",
-    "postgres",
-    "drip",
-    "endless-body",
-    "redirect-loop",
-    "close-mid-header",
-    "http09",
-    "tls-stall",
-    "silent",
-    "blackhole",
-)
-
-
 class Network(StrEnum):
     """Address families a private network resolves names to."""
 
@@ -88,6 +71,10 @@ class EnvVar:
     A reference names what it points at: `ref_service` (the service or database name), `ref_type`
     (its Blueprint type), `ref_property` (host, port, hostport, connectionString, ...) or
     `ref_key` (envVarKey); `resolved` is False when the source does not define that target.
+    `line` and `column` (1-based) say where the workspace's file states it: the entry's `key`,
+    or for a reference the `fromService` / `fromDatabase` block; None when no file does.
+    `value_at` is where the file writes a literal value: its first line and column and the
+    line and column just past its end.
     """
 
     key: str
@@ -96,30 +83,18 @@ class EnvVar:
     resolved: bool = True
     note: str = ""
     line: int | None = None
+    column: int | None = None
     ref_service: str | None = None
     ref_type: str | None = None
     ref_property: str | None = None
     ref_key: str | None = None
+    value_at: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)
 class Instance:
     id: str
     address: str | None = None
-
-
-@dataclass(frozen=True)
-class LabFaults:
-    """What the lab serves instead of the truth (the fixture's `lab:` block)."""
-
-    listen: tuple[int, ...] | None = None
-    bind: str = "any"
-    down: int = 0
-    http_status: int | None = None
-    delay_ms: int = 0
-    protocol: str | None = None
-    tls: bool = False
-    auth: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,9 +123,21 @@ class Service:
     password: str | None = None
     build_command: str | None = None
     start_command: str | None = None
-    lab: LabFaults | None = None
     line: int | None = None
     blueprint_name: str | None = None
+    column: int | None = None
+    spots: tuple[tuple[str, int, int], ...] = ()
+
+    def spot(self, what: str | None = None) -> tuple[int, int | None] | None:
+        """Where the workspace's file states `what` of this service (`ipAllowList[0]`,
+        `buildCommand`, ...: `spots` holds each as (what, line, column)), or with no `what`
+        the service's own entry; None when the file does not say."""
+        if what is None:
+            return (self.line, self.column) if self.line is not None else None
+        for name, line, column in self.spots:
+            if name == what:
+                return line, column
+        return None
 
     @property
     def ref_name(self) -> str:

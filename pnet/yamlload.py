@@ -17,7 +17,7 @@ except AttributeError:  # pragma: no cover - libyaml missing
 
 
 class Node(dict[str, Any]):
-    """A mapping that knows the line of itself and of each of its keys (1-based).
+    """A mapping that knows the line and column of itself and of each of its keys (1-based).
 
     `scalars` keeps each scalar value's source text (`yes`, `0755`, `1.10`), for formats
     such as Render Blueprints whose parser keeps that text rather than YAML 1.1's reading.
@@ -26,9 +26,24 @@ class Node(dict[str, Any]):
     line: int
     key_lines: dict[str, int]
     scalars: dict[str, str]
+    column: int = 1
+    key_columns: dict[str, int]
+    value_spans: dict[str, tuple[int, int, int, int]]
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
+
+    def spot(self, key: str | None = None) -> tuple[int, int]:
+        """The line and column of a key (of the mapping itself without one, or when absent)."""
+        columns = getattr(self, "key_columns", {})
+        if key is not None and key in self.key_lines and key in columns:
+            return self.key_lines[key], columns[key]
+        return self.line, self.column
+
+    def span_of(self, key: str) -> tuple[int, int, int, int] | None:
+        """Where a scalar value is written: its first line and column, and the line and column
+        just past its end (quotes included); None for mappings, lists and absent keys."""
+        return getattr(self, "value_spans", {}).get(key)
 
     def raw_of(self, key: str) -> str | None:
         """The source text of a scalar value, None for mappings, lists and absent keys."""
@@ -38,9 +53,18 @@ class Node(dict[str, Any]):
 class Seq(list[Any]):
     line: int
     item_lines: list[int]
+    column: int = 1
+    item_columns: list[int]
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+    def spot(self, index: int) -> tuple[int, int]:
+        """The line and column of an item (of the list itself past its end)."""
+        columns = getattr(self, "item_columns", [])
+        if index < len(self.item_lines) and index < len(columns):
+            return self.item_lines[index], columns[index]
+        return self.line, self.column
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -56,7 +80,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
     out = Node()
     out.line = node.start_mark.line + 1
+    out.column = node.start_mark.column + 1
     out.key_lines = {}
+    out.key_columns = {}
+    out.value_spans = {}
     out.scalars = {}
     # Keys written in this mapping may not repeat; keys brought in by a `<<` merge are
     # overridden by the ones written here, as YAML's merge rule says.
@@ -77,15 +104,20 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
         if here:
             written.add(key)
         out.key_lines[key] = key_node.start_mark.line + 1
+        out.key_columns[key] = key_node.start_mark.column + 1
         if isinstance(value_node, yaml.ScalarNode):
             out.scalars[key] = value_node.value
+            start, end = value_node.start_mark, value_node.end_mark
+            out.value_spans[key] = (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
     return out
 
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> Seq:
     out = Seq(loader.construct_object(child, deep=True) for child in node.value)
     out.line = node.start_mark.line + 1
+    out.column = node.start_mark.column + 1
     out.item_lines = [child.start_mark.line + 1 for child in node.value]
+    out.item_columns = [child.start_mark.column + 1 for child in node.value]
     return out
 
 

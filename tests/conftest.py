@@ -24,6 +24,9 @@ import pytest
 
 from tests import servers
 
+# the API fakes' fixtures: api_ca, render_acme, railway_shop, proxied (tests/apifake/fixtures.py)
+pytest_plugins = ["tests.apifake.fixtures"]
+
 REDIS_PASSWORD = "redis-secret"
 REDIS_USERS = {"alice": "alice-secret"}
 

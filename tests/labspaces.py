@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pnet.lab import LabThread
+from pnet.sources.fixture import Fixture
+
 # A Railway project with a legacy IPv6-only and a dual-stack environment, and bind faults.
 RAILWAY = """
 platform: railway
@@ -22,3 +27,8 @@ services:
   - {name: api-staging, type: pserv, environment: staging, ports: [18000], lab: {bind: ipv6}}
   - {name: search, type: pserv, environment: staging, ports: [17700]}
 """
+
+
+def lab_thread(fx: Fixture, **options: Any) -> LabThread:
+    """A LabThread serving a fixture with its `lab:` faults."""
+    return LabThread(fx.workspace, fx.lab, **options)

@@ -141,9 +141,7 @@ def test_render_keyvalue_internal_auth_and_blocked_external(acme: Workspace) -> 
 def test_render_keyvalue_open_external(acme: Workspace) -> None:
     from dataclasses import replace
 
-    cache = replace(
-        svc(acme, "cache"), ip_allow_list=("203.0.113.0/24",), internal_auth=False, lab=None
-    )
+    cache = replace(svc(acme, "cache"), ip_allow_list=("203.0.113.0/24",), internal_auth=False)
     tabs = {t.name: t for t in connect_tabs(acme, cache, reveal=True)}
     assert value(tabs["Internal"], "Internal Key Value URL") == (
         "redis://red-c0d1e2f3g4h5i6j7k8l9:6379"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pnet.diagnose import KINDS
+from pnet.diagnose import KINDS, diagnose
 from pnet.diagnose.finding import Severity
 from pnet.diagnose.kinds import severity
+from pnet.targets import targets_from_env
 from tests.test_diagnose_kit import check, kinds, railway_ws, render_ws, rw, svc
 
 
@@ -367,3 +368,27 @@ def test_an_isolated_render_environment_blocks_private_traffic():
         ws, environments={"shop/production": EnvironmentInfo("shop/production")}
     )
     assert check(open_ws, "api") == []
+
+
+def test_did_you_mean_stays_bounded_on_thousands_of_unknown_names(monkeypatch):
+    from pnet.diagnose import closest
+
+    calls = 0
+    real = closest.levenshtein  # type: ignore[attr-defined]
+
+    def counted(a, b, bound=None):
+        nonlocal calls
+        calls += 1
+        return real(a, b, bound)
+
+    monkeypatch.setattr(closest, "levenshtein", counted)
+    n = 3000
+    services = [
+        svc(f"s{i}", host=f"s{i}-a1b2", ports=[80], env={"U": f"http://t{i}-a1b2:80"})
+        for i in range(n)
+    ]
+    ws = render_ws(*services)
+    targets = [t for s in ws.services for t in targets_from_env(ws, s, qualify=True)]
+    found = diagnose(ws, None, targets)
+    assert calls <= closest.MAX_SPENT + closest.MAX_CANDIDATES
+    assert any(f.kind == "unknown-host" for f in found)

@@ -143,7 +143,11 @@ def test_json_contract():
     for check in data["checks"]:
         assert {"target", "service", "probes"} <= set(check)
     for f in data["findings"]:
-        assert set(f) == {"kind", "severity", "subject", "service", "message", "evidence", "fix"}
+        fields = {"kind", "severity", "subject", "service", "message", "evidence", "fix"}
+        assert fields <= set(f) <= fields | {"location"}
+        if "location" in f:
+            assert set(f["location"]) == {"file", "line", "column"}
+            assert f["location"]["file"] == SHOP and f["location"]["line"] >= 1
         assert f["kind"] in KINDS and f["severity"] == KINDS[f["kind"]].severity.value
     assert set(data["summary"]) >= {"errors", "warnings", "ok"}
     checks, found = data["summary"]["checks"], data["summary"]["findings"]
@@ -178,9 +182,9 @@ def test_text_marks_fixes_and_summary():
     assert any(line.startswith("✗ SEARCH_URL") for line in lines)
     assert any(line.startswith("· DATABASE_URL") for line in lines)
     assert any(line.startswith("! AUTH_URL") for line in lines)
-    assert (
-        "✗ SEARCH_URL  wrong-port: search does not listen on port 9300; it listens on 9200" in lines
-    )
+    at = lines.index("✗ SEARCH_URL")
+    problem = "error wrong-port: search does not listen on port 9300; it listens on 9200"
+    assert lines[at + 1] == f"    {ACME}:22: {problem}"
     assert "    fix: SEARCH_URL=http://search-q1w2:9200" in lines
     assert lines[-1] == (
         "19 checks: 0 ok, 2 warning, 8 error, 9 not checked · findings: 8 errors, 4 warnings"

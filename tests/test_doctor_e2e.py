@@ -19,9 +19,10 @@ from pnet import checks, doctor
 from pnet.diagnose import KINDS
 from pnet.diagnose.explain import explain
 from pnet.lab import LabThread
-from pnet.model import EnvVar, LabFaults, Workspace
+from pnet.lab.faults import LabFaults
+from pnet.model import EnvVar, Workspace
 from pnet.secrets import secrets_in
-from pnet.sources.fixture import load
+from pnet.sources.fixture import load, read
 from pnet.targets import parse_target, targets_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,8 @@ def labs() -> Iterator[dict[str, LabThread]]:
     started: dict[str, LabThread] = {}
     try:
         for name in NAMES:
-            lab = LabThread(load(FIXTURES / f"{name}.yaml"))
+            fx = read(FIXTURES / f"{name}.yaml")
+            lab = LabThread(fx.workspace, fx.lab)
             lab.start()
             started[name] = lab
         yield started
@@ -294,23 +296,24 @@ def _fault_free(ws: Workspace, service: str, **changes: Any) -> Workspace:
     ],
 )
 def test_binding_as_the_fix_says_makes_the_finding_go_away(name, source, service, kind):
-    ws = load(FIXTURES / f"{name}.yaml")
-    svc = ws.service(service)
-    assert svc is not None and svc.lab is not None
-    fixed = _fault_free(ws, service, lab=dataclasses.replace(svc.lab, bind="any"))
-    with LabThread(fixed) as lab:
-        report = _report(fixed, lab, source)
+    fx = read(FIXTURES / f"{name}.yaml")
+    faults = dict(fx.lab)
+    assert service in faults
+    faults[service] = dataclasses.replace(faults[service], bind="any")
+    with LabThread(fx.workspace, faults) as lab:
+        report = _report(fx.workspace, lab, source)
     assert kind not in {f.kind for f in report.findings}
     assert not [f for f in report.findings if f.service == service and f.severity.value == "error"]
 
 
 def test_the_service_fixes_work():
-    ws = load(FIXTURES / "render-acme.yaml")
-    fixed = _fault_free(ws, "acme-db", ip_allow_list=())
-    fixed = _fault_free(fixed, "gateway", ports=tuple(range(8000, 8075)), lab=LabFaults())
-    fixed = _fault_free(fixed, "metrics", ports=(9100,), lab=LabFaults())
+    fx = read(FIXTURES / "render-acme.yaml")
+    fixed = _fault_free(fx.workspace, "acme-db", ip_allow_list=())
+    fixed = _fault_free(fixed, "gateway", ports=tuple(range(8000, 8075)))
+    fixed = _fault_free(fixed, "metrics", ports=(9100,))
     fixed = _with_env(fixed, "api", "METRICS_URL", "http://metrics-h6j7:9100")
-    with LabThread(fixed) as lab:
+    faults = {**fx.lab, "gateway": LabFaults(), "metrics": LabFaults()}
+    with LabThread(fixed, faults) as lab:
         report = _report(fixed, lab, "api")
     kinds = {f.kind for f in report.findings}
     assert not kinds & {"public-database", "too-many-ports", "reserved-port"}
@@ -354,6 +357,7 @@ def test_no_secret_in_any_output(labs):
 
 
 def normalise(text: str) -> str:
+    text = text.replace(f"{FIXTURES.parent}/", "")
     text = re.sub(r"listening: [^\n\"]*", "listening: (the machine's listeners)", text)
     text = re.sub(r"\b127\.\d+\.(\d+)\.(\d+)\b", r"127.N.\1.\2", text)
     text = re.sub(r"(127\.N\.0\.53|127\.0\.0\.1|\[::1\]|::1):\d{4,5}\b", r"\1:PORT", text)

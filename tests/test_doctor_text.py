@@ -56,10 +56,11 @@ def test_one_line_per_target_then_the_problems_then_the_summary() -> None:
     assert ["✗", "SEARCH_URL", "search", "wrong-port"] in [line.split() for line in table]
     assert ["!", "service:acme-db", "acme-db", "public-database"] in [x.split() for x in table]
     problems = lines[2 + checks + 3 :]
-    at = problems.index(
-        "✗ SEARCH_URL  wrong-port: search does not listen on port 9300; it listens on 9200"
-    )
-    assert problems[at + 1] == "    fix: SEARCH_URL=http://search-q1w2:9200"
+    at = problems.index("✗ SEARCH_URL")
+    assert problems[at + 1] == (
+        f"    {ACME}:22: error wrong-port: search does not listen on port 9300; it listens on 9200"
+    ), "where to change it, as editors and CI logs link it"
+    assert problems[at + 2] == "    fix: SEARCH_URL=http://search-q1w2:9200"
     assert not any("https://render.com/docs" in line for line in lines)
     assert not any(line.lstrip().startswith("· ") for line in problems), "evidence is for -v"
     assert lines[-1].startswith("19 checks: ")
@@ -79,7 +80,8 @@ def test_verbose_adds_the_evidence_and_each_link_once_at_the_end() -> None:
 
 def test_quiet_prints_only_the_problems_and_the_summary() -> None:
     lines = offline("-q")
-    assert lines[0].startswith("✗ SESSION_REDIS_URL  wrong-protocol: ")
+    assert lines[0] == "✗ SESSION_REDIS_URL"
+    assert lines[1].startswith(f"    {ACME}:19: error wrong-protocol: ")
     assert not any(line.startswith("pnet-doctor:") for line in lines)
     assert not any(line.startswith("· ") for line in lines), "no table"
     assert lines[-1].startswith("19 checks: ")

@@ -8,7 +8,7 @@ from pathlib import Path
 from pnet import checks
 from pnet.lab import Lab
 from pnet.probes.result import Outcome, ProbeResult
-from pnet.sources.fixture import load
+from pnet.sources.fixture import read
 from pnet.targets import parse_target, service_targets, sweep, targets_from_env
 from tests.test_diagnose_kit import railway_ws, render_ws, rw, svc
 
@@ -82,7 +82,8 @@ def test_plan_per_address_family():
 
 
 def test_offline_plans_nothing_and_reports_static_findings():
-    ws = load(FIXTURES / "render-acme.yaml")
+    fx = read(FIXTURES / "render-acme.yaml")
+    ws = fx.workspace
     api = ws.service("api")
     assert api is not None
     targets = targets_from_env(ws, api)
@@ -94,11 +95,12 @@ def test_offline_plans_nothing_and_reports_static_findings():
 
 
 async def test_stream_yields_every_planned_result_then_the_report():
-    ws = load(FIXTURES / "render-healthy.yaml")
+    fx = read(FIXTURES / "render-healthy.yaml")
+    ws = fx.workspace
     api = ws.service("api")
     assert api is not None
     targets = targets_from_env(ws, api)
-    async with Lab(ws) as lab:
+    async with Lab(ws, fx.lab) as lab:
         options = checks.Options(nameserver=lab.nameserver_for("ohio"))
         keys = {job.key for _, job in checks.plan_jobs(ws, api, targets, options)}
         events = [e async for e in checks.stream(ws, api, targets, options)]
@@ -128,11 +130,12 @@ async def test_stream_yields_every_planned_result_then_the_report():
 
 
 async def test_every_instance_discovery_lists_gets_its_own_rows():
-    ws = load(FIXTURES / "render-acme.yaml")
+    fx = read(FIXTURES / "render-acme.yaml")
+    ws = fx.workspace
     inventory = ws.service("inventory")
     assert inventory is not None and inventory.instances == 3
     (target,) = [t for t in service_targets(ws, inventory) if t.port == 8000]
-    async with Lab(ws) as lab:
+    async with Lab(ws, fx.lab) as lab:
         options = checks.Options(nameserver=lab.nameserver_for("oregon"))
         events = [e async for e in checks.stream(ws, None, [target], options)]
         addresses = lab.addresses("inventory")
@@ -155,10 +158,11 @@ async def test_every_instance_discovery_lists_gets_its_own_rows():
 
 
 async def test_breaking_out_of_the_stream_cancels_cleanly():
-    ws = load(FIXTURES / "render-acme.yaml")
+    fx = read(FIXTURES / "render-acme.yaml")
+    ws = fx.workspace
     api = ws.service("api")
     assert api is not None
-    async with Lab(ws) as lab:
+    async with Lab(ws, fx.lab) as lab:
         options = checks.Options(nameserver=lab.nameserver_for("oregon"))
         async with aclosing(checks.stream(ws, api, targets_from_env(ws, api), options)) as events:  # type: ignore[type-var]
             async for event in events:
@@ -167,11 +171,12 @@ async def test_breaking_out_of_the_stream_cancels_cleanly():
 
 
 async def test_a_deadline_bounds_the_whole_run():
-    ws = load(FIXTURES / "render-acme.yaml")
+    fx = read(FIXTURES / "render-acme.yaml")
+    ws = fx.workspace
     api = ws.service("api")
     assert api is not None
     [ledger] = [t for t in targets_from_env(ws, api) if t.subject == "LEDGER_URL"]
-    async with Lab(ws) as lab:
+    async with Lab(ws, fx.lab) as lab:
         options = checks.Options(
             nameserver=lab.nameserver_for("oregon"), tcp_timeout=30.0, deadline=0.5
         )
@@ -188,10 +193,11 @@ async def test_a_probe_that_crashes_is_an_error_result_not_a_crash(monkeypatch):
         raise RuntimeError("probe bug")
 
     monkeypatch.setattr(tcp, "connect", boom)
-    ws = load(FIXTURES / "render-healthy.yaml")
+    fx = read(FIXTURES / "render-healthy.yaml")
+    ws = fx.workspace
     api = ws.service("api")
     assert api is not None
-    async with Lab(ws) as lab:
+    async with Lab(ws, fx.lab) as lab:
         options = checks.Options(nameserver=lab.nameserver_for("ohio"))
         seen: list[ProbeResult] = []
         report = await checks.run(
@@ -203,7 +209,8 @@ async def test_a_probe_that_crashes_is_an_error_result_not_a_crash(monkeypatch):
 
 
 def test_sweep_targets_cover_every_service_and_every_variable():
-    ws = load(FIXTURES / "render-acme.yaml")
+    fx = read(FIXTURES / "render-acme.yaml")
+    ws = fx.workspace
     targets = sweep(ws)
     subjects = {t.subject for t in targets}
     assert {"service:api", "service:acme-db", "service:cache", "api.DATABASE_URL"} <= subjects

@@ -6,6 +6,7 @@ import asyncio
 import resource
 import socket
 from pathlib import Path
+from typing import Any
 
 import dns.message
 import dns.query
@@ -15,11 +16,11 @@ import pytest
 
 from pnet.lab import Lab, LabError, LabThread
 from pnet.lab.network import plan
-from pnet.model import Workspace
 from pnet.probes.dns import resolve
 from pnet.probes.result import Outcome
 from pnet.probes.tcp import connect
-from pnet.sources.fixture import load, loads
+from pnet.sources.fixture import Fixture, reads
+from pnet.sources.fixture import read as read_fixture
 from tests.labspaces import RAILWAY
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -32,8 +33,16 @@ def inet_sockets() -> set[tuple[object, ...]]:
     }
 
 
-def acme() -> Workspace:
-    return load(FIXTURES / "render-acme.yaml")
+def acme() -> Fixture:
+    return read_fixture(FIXTURES / "render-acme.yaml")
+
+
+def lab_of(fx: Fixture, **options: Any) -> Lab:
+    return Lab(fx.workspace, fx.lab, **options)
+
+
+def thread_of(fx: Fixture, **options: Any) -> LabThread:
+    return LabThread(fx.workspace, fx.lab, **options)
 
 
 def big_fixture(count: int) -> str:
@@ -60,23 +69,23 @@ def big_fixture(count: int) -> str:
 
 
 def test_addresses_are_deterministic_per_network() -> None:
-    p = plan(acme())
-    again = plan(acme())
+    p = plan(acme().workspace, acme().lab)
+    again = plan(acme().workspace, acme().lab)
     assert p.instances == again.instances
     addresses = [i.ipv4 for i in p.instances]
     assert len(addresses) == len(set(addresses))
     assert "127.0.0.1" not in addresses and "127.0.0.53" not in addresses
     oregon = [i.ipv4 for i in p.instances if i.network == "oregon"]
     frankfurt = [i.ipv4 for i in p.instances if i.network == "frankfurt"]
-    assert all(a.startswith("127.1.") for a in oregon)
-    assert all(a.startswith("127.2.") for a in frankfurt)
+    assert all(a and a.startswith("127.1.") for a in oregon)
+    assert all(a and a.startswith("127.2.") for a in frankfurt)
     api = [i for i in p.instances if i.service == "api"]
     assert [i.ipv4 for i in api] == ["127.1.1.1", "127.1.1.2"]
     assert [n.dns_address for n in p.networks] == ["127.1.0.53", "127.2.0.53"]
 
 
 def test_services_without_a_private_address_are_not_served() -> None:
-    p = plan(acme())
+    p = plan(acme().workspace, acme().lab)
     served = {s.service for s in p.served}
     assert {"mailer", "nightly-export", "docs", "preview"}.isdisjoint(served)
     zone = p.network("oregon")
@@ -87,9 +96,9 @@ def test_services_without_a_private_address_are_not_served() -> None:
 
 
 def test_unknown_hosts_listen_but_are_not_in_dns() -> None:
-    ws = loads(
+    ws = reads(
         "platform: render\nservices:\n  - {name: api, type: pserv, ports: [8000]}\n", "t.yaml"
-    )
+    ).workspace
     p = plan(ws)
     assert ws.services[0].host_known is False
     assert p.networks[0].zone == {}
@@ -97,7 +106,8 @@ def test_unknown_hosts_listen_but_are_not_in_dns() -> None:
 
 
 def test_railway_v6_conflicts_are_said_in_one_line_each() -> None:
-    p = plan(loads(RAILWAY, "shop.yaml"))
+    shop = reads(RAILWAY, "shop.yaml")
+    p = plan(shop.workspace, shop.lab)
     assert len(p.notes) == 2
     assert all("\n" not in n for n in p.notes)
     assert any(n.startswith("web: [::1]:13000") and "api (production)" in n for n in p.notes)
@@ -112,11 +122,11 @@ def test_railway_v6_conflicts_are_said_in_one_line_each() -> None:
 
 
 def test_replicas_share_the_v6_listener() -> None:
-    ws = loads(
+    ws = reads(
         "platform: railway\nproject: p\nenvironments: {production: {network: ipv6-only}}\n"
         "services:\n  - {name: api, type: pserv, ports: [3000], instances: 3}\n",
         "t.yaml",
-    )
+    ).workspace
     p = plan(ws)
     assert p.notes == ()
     assert [s.address for s in p.listeners()] == ["::1"]
@@ -128,7 +138,7 @@ def test_replicas_share_the_v6_listener() -> None:
 
 async def test_async_lab_serves_and_stops_without_a_socket_left() -> None:
     before = inet_sockets()
-    async with Lab(acme()) as lab:
+    async with lab_of(acme()) as lab:
         assert len(inet_sockets()) > len(before) + 90
         found = await resolve("api-x7f2", nameserver=lab.nameserver_for("oregon"))
         assert found.outcome is Outcome.OK
@@ -149,7 +159,7 @@ async def test_async_lab_serves_and_stops_without_a_socket_left() -> None:
 
 
 def test_served_lists_down_instances_as_not_listening() -> None:
-    with LabThread(acme()) as lab:
+    with thread_of(acme()) as lab:
         inventory = lab.served("inventory")
         assert [s.listening for s in inventory] == [True, True, False]
         assert inventory[2].note == "down"
@@ -163,7 +173,7 @@ def test_a_taken_dns_port_is_one_clear_error_and_leaves_nothing_open() -> None:
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]
         before = inet_sockets()
-        lab = LabThread(acme(), dns_port=port)
+        lab = thread_of(acme(), dns_port=port)
         with pytest.raises(LabError, match=rf"cannot serve DNS on 127\.0\.0\.1:{port}"):
             lab.start()
         lab.stop()
@@ -176,13 +186,13 @@ async def test_a_port_taken_by_another_process_is_a_note() -> None:
         other.bind(("127.0.0.1", 0))
         other.listen(1)
         port = other.getsockname()[1]
-        ws = loads(
+        fx = reads(
             "platform: render\nservices:\n"
             f"  - {{name: a, type: pserv, host: a-0001, ports: [{port}],"
             " lab: {bind: loopback}}\n",
             "t.yaml",
         )
-        async with Lab(ws) as lab:
+        async with lab_of(fx) as lab:
             (served,) = lab.served("a")
             assert not served.listening
             assert [n for n in lab.notes if n.startswith("a: ")] == [
@@ -191,13 +201,13 @@ async def test_a_port_taken_by_another_process_is_a_note() -> None:
 
 
 async def test_stop_closes_connections_that_never_finished_a_tls_handshake() -> None:
-    ws = loads(
+    fx = reads(
         "platform: render\nservices:\n"
         "  - {name: s, type: pserv, host: s-0001, ports: [8443], lab: {tls: true}}\n",
         "t.yaml",
     )
     before = inet_sockets()
-    async with Lab(ws) as lab:
+    async with lab_of(fx) as lab:
         reader, writer = await asyncio.open_connection(lab.addresses("s")[0], 8443)
         await asyncio.sleep(0.05)
     assert await reader.read() == b""
@@ -207,7 +217,7 @@ async def test_stop_closes_connections_that_never_finished_a_tls_handshake() -> 
 
 
 async def test_start_twice_is_an_error() -> None:
-    lab = Lab(loads("platform: render\nservices: []\n", "t.yaml"))
+    lab = lab_of(reads("platform: render\nservices: []\n", "t.yaml"))
     async with lab:
         with pytest.raises(RuntimeError):
             await lab.start()
@@ -215,7 +225,7 @@ async def test_start_twice_is_an_error() -> None:
 
 def test_lab_thread_in_blocking_code() -> None:
     before = inet_sockets()
-    with LabThread(acme()) as lab:
+    with thread_of(acme()) as lab:
         host, port = lab.nameserver
         reply = dns.query.tcp(dns.message.make_query("web-b8c9", "A"), host, port=port, timeout=2)
         assert reply.rcode() == dns.rcode.NOERROR
@@ -228,7 +238,7 @@ def test_lab_thread_in_blocking_code() -> None:
 
 
 async def test_a_thousand_services_start_and_stop_with_no_socket_left() -> None:
-    ws = loads(big_fixture(1000), "big.yaml")
+    ws = reads(big_fixture(1000), "big.yaml").workspace
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(512, hard), hard))
     before = inet_sockets()
@@ -256,7 +266,8 @@ async def test_bench_times_every_kind_and_sweeps() -> None:
     from bench.probes import bench, demo_fixture
 
     fixture = demo_fixture()
-    text = await bench(load(fixture), str(fixture), runs=2, in_process=True)
+    fx = read_fixture(fixture)
+    text = await bench(fx.workspace, fx.lab, str(fixture), runs=2, in_process=True)
     lines = text.splitlines()
     for kind in ("dns", "discovery", "tcp", "http", "redis", "postgres"):
         row = next(line for line in lines if line.startswith(kind + " "))
@@ -266,12 +277,12 @@ async def test_bench_times_every_kind_and_sweeps() -> None:
 
 
 def test_listeners_inside_an_instance() -> None:
-    lab = Lab(acme())
+    lab = lab_of(acme())
     assert lab.listeners_inside("reports") == [("127.0.0.1", 9000)]
     assert lab.listeners_inside("api", 1) == [("0.0.0.0", 8080)]
     assert lab.listeners_inside("inventory", 2) == []
     assert lab.listeners_inside("mailer") == []
-    shop = Lab(loads(RAILWAY, "shop.yaml"))
+    shop = lab_of(reads(RAILWAY, "shop.yaml"))
     assert shop.listeners_inside("api-staging") == [("::", 18000)]
     assert shop.listeners_inside("payments") == [("0.0.0.0", 18080)]
     assert shop.listeners_inside("web") == [("::", 13000)]
@@ -279,7 +290,7 @@ def test_listeners_inside_an_instance() -> None:
 
 def test_two_labs_of_one_fixture_coexist_in_separate_blocks() -> None:
     before = inet_sockets()
-    with LabThread(acme()) as first, LabThread(acme()) as second:
+    with thread_of(acme()) as first, thread_of(acme()) as second:
         # other labs may already serve the first blocks on this machine
         block = int(first.addresses("api")[0].split(".")[1])
         assert first.addresses("api") == [f"127.{block}.1.1", f"127.{block}.1.2"]
@@ -304,7 +315,7 @@ def test_two_labs_of_one_fixture_coexist_in_separate_blocks() -> None:
 def test_listening_sockets_name_tcp_so_that_asyncio_turns_nagle_off() -> None:
     # asyncio sets TCP_NODELAY on accepted connections only when the socket's proto is TCP;
     # without it, a reply written in two parts waits for the client's delayed ACK (~40 ms)
-    from pnet.lab import _listening_socket
+    from pnet.lab.sockets import listening_socket
 
-    with _listening_socket("127.0.0.1", 0) as sock:
+    with listening_socket("127.0.0.1", 0) as sock:
         assert sock.proto == socket.IPPROTO_TCP

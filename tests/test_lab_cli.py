@@ -153,6 +153,9 @@ def test_bad_fixture_is_one_line_and_exit_2(tmp_path: Path) -> None:
         ((ACME, "--dns-port", "70000"), "pnet: error: --dns-port 70000"),
         ((), "pnet: error: the following arguments are required: FIXTURE"),
         ((ACME, "--dns-port", "x"), "pnet: error: argument --dns-port: invalid int value"),
+        ((ACME, "--netns", "--dns-port", "5353"), "pnet: error: --dns-port: with --netns"),
+        (("exec",), "pnet: error: the following arguments are required: SERVICE"),
+        (("exec", "api", "--instance", "0"), "pnet: error: --instance 0: instances are numbered"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(args: tuple[str, ...], expected: str) -> None:

@@ -19,8 +19,8 @@ import pytest
 from pnet.lab import LabThread
 from pnet.lab.dns import answer, respond
 from pnet.lab.network import Records
-from pnet.sources.fixture import load, loads
-from tests.labspaces import RAILWAY
+from pnet.sources.fixture import read, reads
+from tests.labspaces import RAILWAY, lab_thread
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DIG = shutil.which("dig")
@@ -42,13 +42,13 @@ services:
 
 @pytest.fixture(scope="module")
 def acme() -> Iterator[LabThread]:
-    with LabThread(load(FIXTURES / "render-acme.yaml")) as lab:
+    with lab_thread(read(FIXTURES / "render-acme.yaml")) as lab:
         yield lab
 
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[LabThread]:
-    with LabThread(loads(RAILWAY, "shop.yaml")) as lab:
+    with lab_thread(reads(RAILWAY, "shop.yaml")) as lab:
         yield lab
 
 
@@ -131,7 +131,7 @@ def test_railway_ipv6_only_names_have_no_a_record(shop: LabThread) -> None:
 
 @needs_dig
 def test_a_large_answer_is_truncated_over_udp_and_whole_over_tcp() -> None:
-    with LabThread(loads(MANY)) as lab:
+    with lab_thread(reads(MANY)) as lab:
         ns = lab.nameserver
         udp = dig(ns, "+noedns", "+ignore", "fleet-a1b2-discovery", "A")
         assert "flags: qr aa tc rd ra" in udp

@@ -21,8 +21,8 @@ from pnet.probes.http import get
 from pnet.probes.postgres import hello
 from pnet.probes.redis import ping
 from pnet.probes.result import Outcome
-from pnet.sources.fixture import load, loads
-from tests.labspaces import RAILWAY
+from pnet.sources.fixture import read, reads
+from tests.labspaces import RAILWAY, lab_thread
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CURL = shutil.which("curl")
@@ -66,7 +66,7 @@ services:
 
 @pytest.fixture(scope="module")
 def acme() -> Iterator[LabThread]:
-    with LabThread(load(FIXTURES / "render-acme.yaml")) as lab:
+    with lab_thread(read(FIXTURES / "render-acme.yaml")) as lab:
         yield lab
 
 
@@ -75,13 +75,13 @@ def hostile() -> Iterator[LabThread]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with LabThread(loads(HOSTILE.replace("LOOPBACK_PORT", str(port)))) as lab:
+    with lab_thread(reads(HOSTILE.replace("LOOPBACK_PORT", str(port)))) as lab:
         yield lab
 
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[LabThread]:
-    with LabThread(loads(RAILWAY, "shop.yaml")) as lab:
+    with lab_thread(reads(RAILWAY, "shop.yaml")) as lab:
         yield lab
 
 

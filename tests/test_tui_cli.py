@@ -128,15 +128,24 @@ def test_lab_is_dispatched(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen == [["fixtures/render-acme.yaml", "--dns-port", "0"]]
 
 
-def test_api_sources_follow_the_doctor() -> None:
+def test_keys_come_from_the_environment_or_a_file() -> None:
+    """A key on the command line stays in shell history and `ps`: the flags that took one
+    say why they no longer do and what to use, without repeating the key."""
     parse = cli.build_parser().parse_args
-    env: dict[str, str] = {}
-    assert cli._api(parse(["--render-api-key", "rnd_x"]), env) == "render"
-    assert env["RENDER_API_KEY"] == "rnd_x"
-    assert cli._api(parse(["--railway-token", "t"]), {}) == "railway"
-    assert cli._api(parse([]), {"RENDER_API_KEY": "k"}) == "render"
-    assert cli._api(parse([]), {"RENDER_API_KEY": "k", "RENDER": "true"}) is None
-    assert cli._api(parse([]), {}) is None
+    for argv, instead in (
+        (["--render-api-key", "rnd_s3cret"], "--render-api-key-file"),
+        (["--render-api-key=rnd_s3cret"], "--render-api-key-file"),
+        (["--railway-token", "s3cret-token"], "--railway-token-file"),
+    ):
+        with pytest.raises(InputError) as info:
+            cli.plan(parse(argv), {})
+        message = str(info.value)
+        assert "shell's history" in message and instead in message
+        assert "s3cret" not in message
+    args = parse(["--render-api-key-file", "k", "--refresh"])
+    assert (args.render_api_key_file, args.refresh) == ("k", True)
+    with pytest.raises(InputError):
+        cli.plan(parse(["--demo", "--railway-token-file", "t"]), {})
 
 
 def test_config_file_env_and_flags(tmp_path: Path) -> None:

@@ -15,18 +15,20 @@ from pnet.checks import Options
 from pnet.lab import LabThread
 from pnet.model import Workspace
 from pnet.pathcheck import State
+from pnet.sources import fixture
 from pnet.tui.app import PnetApp
 from pnet.tui.engine import CoreEngine
 from pnet.tui.screens.pathcheck import PathCheckScreen
 from pnet.tui.status import Status
 from pnet.tui.widgets.probe_table import ProbeTable
-from tests.test_tui_support import acme, clock
+from tests.test_tui_support import FIXTURES, clock
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[tuple[Workspace, Options]]:
-    ws = acme()
-    with LabThread(ws) as running:
+    fx = fixture.read(FIXTURES / "render-acme.yaml")
+    ws = fx.workspace
+    with LabThread(ws, fx.lab) as running:
         yield ws, Options(nameserver=running.nameserver, nameserver_for=running.nameserver_for)
 
 

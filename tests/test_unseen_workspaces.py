@@ -18,7 +18,7 @@ from pnet import checks, doctor
 from pnet.diagnose import KINDS
 from pnet.lab import LabThread
 from pnet.model import EnvVar, Workspace
-from pnet.sources.fixture import loads
+from pnet.sources.fixture import loads, reads
 from pnet.targets import service_targets, sweep, targets_from_env
 
 # Render: two regions, each self-contained; several ports; values that look like addresses
@@ -398,8 +398,9 @@ def labs() -> Iterator[dict[str, tuple[Workspace, LabThread]]]:
             ("render-broken", RENDER_BROKEN),
             ("railway-broken", RAILWAY_BROKEN),
         ):
-            ws = loads(text, f"<{name}>")
-            lab = LabThread(ws)
+            fx = reads(text, f"<{name}>")
+            ws = fx.workspace
+            lab = LabThread(ws, fx.lab)
             lab.start()
             started[name] = (ws, lab)
         yield started
@@ -589,7 +590,11 @@ def _contract(data: dict[str, Any]) -> None:
         for probe in check["probes"]:
             assert {"kind", "target", "outcome", "ms"} <= set(probe)
     for f in data["findings"]:
-        assert list(f) == ["kind", "severity", "subject", "service", "message", "evidence", "fix"]
+        fields = ["kind", "severity", "subject", "service", "message", "evidence", "fix"]
+        assert list(f)[:7] == fields
+        assert set(list(f)[7:]) <= {"location"}
+        if "location" in f:
+            assert list(f["location"]) == ["file", "line", "column"]
         assert f["kind"] in KINDS and f["severity"] == KINDS[f["kind"]].severity.value
     s = data["summary"]
     assert list(s)[:3] == ["errors", "warnings", "ok"]
@@ -731,12 +736,13 @@ services:
 
 
 def test_tls_to_an_internal_address_is_judged_by_the_handshake_not_by_the_lab_block():
-    ws = loads(SERVES_TLS)
+    fx = reads(SERVES_TLS)
+    ws = fx.workspace
     assert _found(_offline(ws, "app")) == {
         ("tls-on-private", "VAULT_URL"),
         ("tls-on-private", "CACHE_URL"),
     }
-    with LabThread(ws) as lab:
+    with LabThread(ws, fx.lab) as lab:
         assert _found(_live(ws, lab, "app")) == set()
 
 

@@ -158,9 +158,9 @@ SHOTS: dict[str, Shot] = {
 }
 
 
-def demo_workspace() -> Workspace:
+def demo_fixture() -> fixture.Fixture:
     with as_file(files("pnet.fixtures") / "render-acme.yaml") as path:
-        return fixture.load(path)
+        return fixture.read(path)
 
 
 def _lab_listeners(lab: LabThread, name: str) -> Callable[[], Sequence[Any]]:
@@ -177,10 +177,11 @@ def _lab_listeners(lab: LabThread, name: str) -> Callable[[], Sequence[Any]]:
 
 
 async def take(folder: Path, names: Sequence[str]) -> list[Path]:
-    ws = demo_workspace()
+    demo = demo_fixture()
+    ws = demo.workspace
     written: list[Path] = []
     port = DNS_PORT if os.environ.get(ISOLATED) else 0
-    with LabThread(ws, dns_port=port) as lab:
+    with LabThread(ws, demo.lab, dns_port=port) as lab:
         options = Options(nameserver=lab.nameserver, nameserver_for=lab.nameserver_for)
         for name in names:
             source = None

@@ -24,7 +24,6 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 from textual.widgets._tabbed_content import ContentTabs
 
-from pnet import platforms
 from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
 from pnet.secrets import MASK, mask_text
@@ -34,6 +33,7 @@ from pnet.tui.engine import Engine
 from pnet.tui.keys import BINDINGS, footer_hidden, help_rows
 from pnet.tui.runs import Runs
 from pnet.tui.screens.help import HelpScreen
+from pnet.tui.screens.map import MapCommands, MapScreen
 from pnet.tui.screens.pathcheck import PathCheckScreen
 from pnet.tui.status import plural
 from pnet.tui.widgets.connect_view import ConnectView
@@ -45,6 +45,7 @@ from pnet.tui.widgets.service_tree import ServiceTree
 
 if TYPE_CHECKING:
     from pnet.checks import Options
+    from pnet.tui.runs import Reload
 
 NARROW = 112
 TINY = 70
@@ -68,7 +69,7 @@ PANE_FOCUS = {
 class PnetApp(Runs):
     CSS_PATH = "app.tcss"
     TITLE = "pnet"
-    COMMANDS = App.COMMANDS | {PnetCommands}
+    COMMANDS = App.COMMANDS | {PnetCommands, MapCommands}
     BINDINGS: ClassVar[list[BindingType]] = BINDINGS
 
     def __init__(
@@ -84,6 +85,9 @@ class PnetApp(Runs):
         export_dir: Path | None = None,
         watch_interval: float = 3.0,
         keymap: dict[str, str] | None = None,
+        read_at: float | None = None,
+        cached: bool = False,
+        reload: Reload | None = None,
     ) -> None:
         super().__init__(
             workspace,
@@ -94,6 +98,9 @@ class PnetApp(Runs):
             instance=instance,
             export_dir=export_dir,
             watch_interval=watch_interval,
+            read_at=read_at,
+            cached=cached,
+            reload=reload,
         )
         if keymap:
             self.set_keymap(keymap)
@@ -106,7 +113,7 @@ class PnetApp(Runs):
     # ---- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title(), id="titlebar")
+        yield Static(summary.title(self.workspace, self.source), id="titlebar")
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
                 yield Input(placeholder="filter: name, type or mark", id="filter")
@@ -137,26 +144,6 @@ class PnetApp(Runs):
             yield EnvTable(id="env-table")
             yield Static("", id="env-detail")
 
-    def _title(self, compact: bool = False) -> Text:
-        ws = self.workspace
-        text = Text.assemble(
-            ("pnet", "bold"),
-            "  ",
-            (ws.project or ws.name, "bold"),
-            " ",
-            (f"· {ws.platform} · {plural(len(ws.services), 'service')}", "dim"),
-        )
-        suffix = platforms.of(ws).shared_suffix
-        if suffix and not compact:
-            text.append(f" · private names *{suffix}", "dim")
-        src = self.source
-        text.append(" · from" if compact else " · probing from", "dim")
-        text.append(" ")
-        text.append(src.name if src else "this machine", "bold")
-        if src is not None and src.location:
-            text.append(f" ({src.location})", "dim")
-        return text
-
     def on_mount(self) -> None:
         tree = self.query_one(ServiceTree)
         tree.focus()
@@ -173,6 +160,8 @@ class PnetApp(Runs):
             tree.select_service(self.source.name)
             self.call_after_refresh(self._instance_env)
             self.check_env(self.source.name, show=False)
+        if self.read_at is not None:
+            self.set_interval(30, self.refresh_status)
         self.refresh_status()
 
     def on_resize(self, event: Resize) -> None:
@@ -182,7 +171,9 @@ class PnetApp(Runs):
     def _layout(self, width: int) -> None:
         narrow = width < NARROW
         self.set_class(narrow, "-narrow")
-        self.query_one("#titlebar", Static).update(self._title(compact=narrow))
+        self.query_one("#titlebar", Static).update(
+            summary.title(self.workspace, self.source, compact=narrow)
+        )
         self.set_class(width < TINY, "-tiny")
         footer = self.query_one(Footer)
         footer.compact = narrow
@@ -468,20 +459,10 @@ class PnetApp(Runs):
     def copy_field(self, tab: str, label: str, hint: str = "") -> None:
         if self.current is None:
             return
-        from pnet.platforms import connect_tabs
-
-        raw = None
-        masked = None
-        for t in connect_tabs(self.workspace, self.current, reveal=True):
-            if t.name == tab:
-                f = t.field(label)
-                if f is not None:
-                    raw = f
-        for t in connect_tabs(self.workspace, self.current, reveal=False):
-            if t.name == tab:
-                masked = t.field(label)
-        if raw is None or masked is None:
+        found = self.query_one(ConnectView).values(self.workspace, self.current, tab, label)
+        if found is None:
             return
+        raw, masked = found
         if not raw.copyable:
             self.notify(f"{label}: {masked.value}", title="not copyable", severity="warning")
             return
@@ -528,7 +509,28 @@ class PnetApp(Runs):
         )
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(help_rows(self.instance_mode)), callback=self._screen_closed)
+        rows = help_rows(self.instance_mode, self.reload is not None)
+        self.push_screen(HelpScreen(rows), callback=self._screen_closed)
+
+    def action_map(self, focus: str | None = None) -> None:
+        found = [*self.reports.values(), *self.env_reports.values()]
+        reports = list({id(r): r for r in found if r is not None}.values())
+        self.push_screen(
+            MapScreen(self.workspace, reports, focus=focus), callback=self._screen_closed
+        )
+
+    def action_refresh(self) -> None:
+        self.refresh_workspace()
+
+    def workspace_changed(self, current: str | None) -> None:
+        tree = self.query_one(ServiceTree)
+        tree.workspace = self.workspace
+        tree.statuses.clear()
+        tree.reach.clear()
+        tree.rebuild()
+        self._layout(self.size.width)
+        if current is not None and self.workspace.service(current) is not None:
+            self.select_service(current)
 
     def action_filter(self) -> None:
         if not self.query_one("#sidebar").display:

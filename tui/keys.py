@@ -39,6 +39,15 @@ BINDINGS: list[BindingType] = [
         tooltip="Write every service checked so far as Markdown + JSON, secrets masked",
     ),
     Binding("question_mark", "help", "Help", id="help", tooltip="Every key and mark"),
+    Binding("m", "map", "Map", id="map", tooltip="Services and their arrows", show=False),
+    Binding(
+        "R",
+        "refresh",
+        "Refresh",
+        id="refresh",
+        tooltip="Read the platform's API again (the workspace is kept a few minutes)",
+        show=False,
+    ),
     Binding(
         "1",
         "tab('connect')",
@@ -95,12 +104,13 @@ HELP_EXTRA = (
 )
 
 
-def help_rows(instance: bool) -> list[tuple[str, str, str]]:
-    """(key, name, what it does) for every binding that does something here."""
+def help_rows(instance: bool, refresh: bool = False) -> list[tuple[str, str, str]]:
+    """(key, name, what it does) for every binding that does something here: the Instance tab
+    inside an instance, a refresh when the workspace comes from a platform's API."""
     rows: list[tuple[str, str, str]] = []
     for b in BINDINGS:
         if isinstance(b, Binding):
-            if b.id == "tab.instance" and not instance:
+            if (b.id == "tab.instance" and not instance) or (b.id == "refresh" and not refresh):
                 continue
             key = {"slash": "/", "question_mark": "?"}.get(b.key, b.key)
             rows.append((key, b.description, b.tooltip))

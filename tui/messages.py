@@ -95,3 +95,11 @@ class StaticLoaded(Message):
 
     pointers: dict[str, list[EnvPointer]]
     own: dict[str, tuple[Finding, ...]]
+
+
+@dataclass
+class WorkspaceRead(Message):
+    """A refresh read the platform's API again (`loaded`), or could not (`error`)."""
+
+    loaded: Any = None
+    error: str = ""

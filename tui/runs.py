@@ -17,9 +17,8 @@ found it.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from pnet.diagnose.finding import Finding
 from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
 from pnet.secrets import mask_text
+from pnet.tui import sweep
 from pnet.tui.engine import CoreEngine, Engine, EnvPointer, Finished, InstanceView, Landed
 from pnet.tui.messages import (
     EnvFinished,
@@ -44,14 +44,17 @@ from pnet.tui.messages import (
     ProbeStarted,
     StaticLoaded,
     SweepProgress,
+    WorkspaceRead,
 )
 from pnet.tui.status import Status, plural, worst
+from pnet.tui.sweep import about_itself
 from pnet.tui.widgets.probe_table import HISTORY, row_key
 
 if TYPE_CHECKING:
     from pnet.checks import Options
+    from pnet.sources import Loaded
 
-SERVICE = "service:"
+    Reload = Callable[[Callable[[str], None] | None], Loaded]
 
 
 def unique(findings: Iterable[Finding]) -> list[Finding]:
@@ -63,24 +66,6 @@ def unique(findings: Iterable[Finding]) -> list[Finding]:
             seen.add((f.kind, f.subject))
             out.append(f)
     return out
-
-
-def about_itself(f: Finding) -> str | None:
-    """The service a finding is about as a whole (`service:NAME`), or None (a variable)."""
-    return f.subject[len(SERVICE) :] if f.subject.startswith(SERVICE) else None
-
-
-def local(subject: str, owner: str) -> str:
-    """A sweep names a variable `OWNER.KEY`; the owner's own views name it `KEY`."""
-    prefix = f"{owner}."
-    return subject[len(prefix) :] if subject.startswith(prefix) else subject
-
-
-def _not_checked(checks: Sequence[Any]) -> str:
-    """Why no probe ran, when no check of a run could be made (else "")."""
-    if not checks or any(str(getattr(c, "status", "")) != "not-checked" for c in checks):
-        return ""
-    return str(getattr(checks[0], "why_not_checked", "") or "no probe ran")
 
 
 class Runs(App[int]):
@@ -97,6 +82,9 @@ class Runs(App[int]):
         instance: bool = False,
         export_dir: Path | None = None,
         watch_interval: float = 3.0,
+        read_at: float | None = None,
+        cached: bool = False,
+        reload: Reload | None = None,
     ) -> None:
         super().__init__()
         self.workspace = workspace
@@ -134,6 +122,33 @@ class Runs(App[int]):
         self.reach: dict[str, Status] = {}
         self.sweep_state: tuple[int, int] | None = None
         self.instance_view: InstanceView | None = None
+        # the platform's API, when the workspace comes from it
+        self.read_at = read_at
+        self.cached = cached
+        self.reload = reload
+        self.reading: str | None = None
+
+    def forget(self) -> None:
+        """Drop everything the runs found (the workspace was read again)."""
+        for cache in (
+            self.results,
+            self.history,
+            self.findings,
+            self.reports,
+            self.probed_at,
+            self.why_not,
+            self.run_keys,
+            self.own_static,
+            self.own_live,
+            self.status,
+            self.env_cache,
+            self.env_live,
+            self.env_findings,
+            self.env_reports,
+            self.reach,
+        ):
+            cache.clear()
+        self.env_running.clear()
 
     # ---- what the app shows (PnetApp redraws) ----------------------------------------------
 
@@ -151,6 +166,9 @@ class Runs(App[int]):
 
     def action_tab(self, name: str) -> None:
         """Show a tab (PnetApp has the tabs)."""
+
+    def workspace_changed(self, current: str | None) -> None:
+        """The workspace was read again; `current` was selected."""
 
     def is_current(self, name: str) -> bool:
         return self.current is not None and self.current.name == name
@@ -275,7 +293,7 @@ class Runs(App[int]):
                     if isinstance(event, Landed):
                         self.post_message(ProbeLanded(service.name, event.result))
                     elif isinstance(event, Finished):
-                        why = _not_checked(event.checks)
+                        why = sweep.not_checked(event.checks)
                         self.post_message(
                             ProbeFinished(service.name, event.findings, event.report, why)
                         )
@@ -441,7 +459,7 @@ class Runs(App[int]):
                 async for event in events:
                     if isinstance(event, Landed) and event.owner:
                         if event.env:
-                            subject = local(event.subject, event.owner)
+                            subject = sweep.local(event.subject, event.owner)
                             self.post_message(EnvLanded(event.owner, subject, event.result))
                         else:
                             self.post_message(ProbeLanded(event.owner, event.result))
@@ -454,41 +472,12 @@ class Runs(App[int]):
         self.post_message(SweepProgress(total, total, finished=True))
 
     def _sweep_finished(self, services: list[Service], event: Finished) -> None:
-        """Hand each service its part of the sweep: the checks of itself, and of its variables
-        (each with its own slice of the report), a `service:NAME` finding to NAME alone."""
-        own: dict[str, list[Finding]] = {s.name: [] for s in services}
-        env: dict[str, list[Finding]] = {s.name: [] for s in services}
-        own_checks: dict[str, list[Any]] = {s.name: [] for s in services}
-        env_checks: dict[str, list[Any]] = {s.name: [] for s in services}
-        owner_of: dict[str, tuple[str, bool]] = {}
-        for check in event.checks:
-            t = check.target
-            owner, is_env = (t.source or t.service or "", t.source is not None)
-            owner_of[t.subject] = (owner, is_env)
-            if owner in own:
-                (env_checks if is_env else own_checks)[owner].append(check)
-        for f in event.findings:
-            owner, is_env = owner_of.get(f.subject, (f.service or "", False))
-            itself = about_itself(f)
-            if itself is not None:
-                owner, is_env = itself, False
-            if owner not in own:
-                if f.severity == "error" and about_itself(f) is None:
-                    self.notify(f.message, title=f"{f.kind}: {f.subject}", severity="error")
-                continue
-            if is_env:
-                env[owner].append(dataclasses.replace(f, subject=local(f.subject, owner)))
-            else:
-                own[owner].append(f)
-        for svc in services:
-            name = svc.name
-            if svc.type.receives:
-                report = _slice(event.report, own_checks[name], own[name])
-                why = _not_checked(own_checks[name])
-                self.post_message(ProbeFinished(name, tuple(own[name]), report, why))
-            if svc.env:
-                report = _slice(event.report, env_checks[name], env[name])
-                self.post_message(EnvFinished(name, tuple(env[name]), report))
+        done, loose = sweep.hand_out(services, event)
+        for message in done:
+            self.post_message(message)
+        for f in loose:
+            if f.severity == "error" and about_itself(f) is None:
+                self.notify(f.message, title=f"{f.kind}: {f.subject}", severity="error")
 
     @on(SweepProgress)
     def _sweep_progress(self, message: SweepProgress) -> None:
@@ -533,12 +522,53 @@ class Runs(App[int]):
             self.update_marks(self.source.name)
             self.refresh_service(self.source.name, "instance", "findings", "summary")
 
+    # ---- reading the platform's API again ------------------------------------------------
 
-def _slice(report: Any, checks: Sequence[Any], findings: Sequence[Finding]) -> Any:
-    """The part of a sweep's report that belongs to one service (for its export)."""
-    if report is None or not dataclasses.is_dataclass(report) or isinstance(report, type):
-        return report
-    try:
-        return dataclasses.replace(report, checks=tuple(checks), findings=tuple(findings))
-    except TypeError:
-        return report
+    def refresh_workspace(self) -> None:
+        if self.reload is None:
+            self.notify("The workspace comes from a file or this instance: nothing to refresh.")
+            return
+        if self.reading is not None:
+            return
+        self.reading = "reading the API…"
+        self.refresh_status()
+        self._refresh_worker()
+
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
+    def _refresh_worker(self) -> None:
+        assert self.reload is not None
+
+        def say(line: str) -> None:
+            self.call_from_thread(self._reading, line)
+
+        try:
+            loaded = self.reload(say)
+        except Exception as exc:
+            self.post_message(WorkspaceRead(error=" ".join(str(exc).split())))
+            return
+        self.post_message(WorkspaceRead(loaded=loaded))
+
+    def _reading(self, line: str) -> None:
+        if self.reading is not None:
+            self.reading = line
+            self.refresh_status()
+
+    @on(WorkspaceRead)
+    def _workspace_read(self, message: WorkspaceRead) -> None:
+        self.reading = None
+        if message.error:
+            self.notify(message.error, title="refresh failed", severity="error")
+            self.refresh_status()
+            return
+        loaded = message.loaded
+        current = self.current.name if self.current is not None else None
+        self.workspace = loaded.workspace
+        if self.source is not None:
+            mine = loaded.service if self.instance_mode else None
+            self.source = mine or self.workspace.service(self.source.name) or self.source
+        self.read_at, self.cached = loaded.read_at, loaded.cached
+        self.forget()
+        self.workspace_changed(current)
+        self.load_static()
+        self.notify(plural(len(self.workspace.services), "service"), title="workspace read")
+        self.refresh_status()

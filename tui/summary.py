@@ -3,11 +3,13 @@ focused widget. Plain Rich text from the app's state; the app puts them on scree
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from pnet.model import Service
+from pnet import platforms
+from pnet.model import Service, Workspace
 from pnet.tui.status import Status, plural
 
 if TYPE_CHECKING:
@@ -24,6 +26,26 @@ HINTS = {
     "filter": "type to filter · enter keeps it · esc clears it",
     "listeners": "↑↓/jk listeners · tab: the findings",
 }
+
+
+def title(workspace: Workspace, source: Service | None, compact: bool = False) -> Text:
+    """The title bar: the workspace, its platform, and where the probes start from."""
+    text = Text.assemble(
+        ("pnet", "bold"),
+        "  ",
+        (workspace.project or workspace.name, "bold"),
+        " ",
+        (f"· {workspace.platform} · {plural(len(workspace.services), 'service')}", "dim"),
+    )
+    suffix = platforms.of(workspace).shared_suffix
+    if suffix and not compact:
+        text.append(f" · private names *{suffix}", "dim")
+    text.append(" · from" if compact else " · probing from", "dim")
+    text.append(" ")
+    text.append(source.name if source else "this machine", "bold")
+    if source is not None and source.location:
+        text.append(f" ({source.location})", "dim")
+    return text
 
 
 def _marks(text: Text, marks: dict[str, Status], names: list[str], compact: bool) -> None:
@@ -63,7 +85,20 @@ def status_line(runs: Runs, width: int) -> Text:
         text.append(f" │ ◉ watching {runs.watching}{every}", "bold cyan")
     if getattr(runs, "reveal", False):
         text.append(" │ secrets shown", "bold red")
+    text.append_text(read_age(runs))
     return text
+
+
+def read_age(runs: Runs) -> Text:
+    """How old the API's answer is (kept a few minutes on disk), or what a refresh reads."""
+    if runs.reading is not None:
+        return Text(f" │ {runs.reading}", "bold")
+    if runs.read_at is None:
+        return Text()
+    age = (runs.clock() - datetime.fromtimestamp(runs.read_at, UTC)).total_seconds()
+    when = "just now" if age < 60 else f"{plural(int(age // 60), 'min')} ago"
+    where = " (cached)" if runs.cached else ""
+    return Text(f" │ API read {when}{where} · R refreshes", "dim")
 
 
 def with_hint(line: Text, hint: str, width: int) -> Text:

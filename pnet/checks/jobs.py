@@ -169,10 +169,47 @@ def jobs_for(
     """The jobs of every planned target, as (subject, job), in a stable order."""
     out: list[tuple[str, Job]] = []
     for p in planned:
+        if p.internal is not None:
+            host, port = p.internal
+            ns = _nameserver(options, p.source)
+            out += [(p.target.subject, j) for j in _internal_jobs(p.target, host, port, ns, shared)]
         if not p.kinds:
             continue
         for job in _jobs(workspace, p.source, p.target, p.kinds, options, shared):
             out.append((p.target.subject, job))
+    return out
+
+
+def _internal_jobs(
+    target: Target, host: str, port: int | None, ns: tuple[str, int] | None, shared: Shared
+) -> list[Job]:
+    """The internal name a public address stands for: does it resolve here, and accept on the
+    platform's default port? Results marked `internal_of` (they say whether the public address
+    is the wrong one, not whether it works)."""
+    subject = target.subject
+    options = shared.options
+    mark = {"internal_of": target.host}
+
+    async def lookup() -> ProbeResult:
+        r = await shared.resolve(host, ns)
+        return replace(r, key=f"{subject}|internal-dns", evidence={**r.evidence, **mark})
+
+    out = [Job(f"{subject}|internal-dns", lookup, options.dns_timeout + 0.5, "dns", host)]
+    if port:
+
+        async def connect() -> ProbeResult:
+            from pnet.probes import tcp
+
+            d = await shared.resolve(host, ns)
+            address = _pick(d, None) if d.ok else None
+            if address is None:
+                why = f"{host} does not resolve here"
+                return _skipped("tcp", f"{host}:{port}", why, d.outcome, f"{subject}|internal-tcp")
+            r = await tcp.connect(address, port, timeout=options.tcp_timeout)
+            return replace(r, key=f"{subject}|internal-tcp", evidence={**r.evidence, **mark})
+
+        budget = options.dns_timeout + options.tcp_timeout + 0.5
+        out.append(Job(f"{subject}|internal-tcp", connect, budget, "tcp", f"{host}:{port}"))
     return out
 
 

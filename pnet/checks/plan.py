@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pnet.diagnose import Context, context, static_findings
 from pnet.diagnose.finding import Finding
+from pnet.diagnose.static import public_address_is_wrong
 from pnet.model import Kind, Service, Workspace
 from pnet.targets import Target, is_private_host
 from pnet.urls import HTTP_SCHEMES, POSTGRES_SCHEMES, REDIS_SCHEMES
@@ -21,13 +22,18 @@ OFFLINE = "offline"
 
 @dataclass(frozen=True)
 class Planned:
-    """One target: what the model says of it, and which probes to run (`kinds`), or why none."""
+    """One target: what the model says of it, and which probes to run (`kinds`), or why none.
+
+    `internal` is the internal host (and a port to try) a public address of no known service
+    stands for, when its name tells: a lookup from here says whether it is on this network.
+    """
 
     target: Target
     source: Service | None
     static: tuple[Finding, ...]
     kinds: tuple[str, ...]
     reason: str = ""
+    internal: tuple[str, int | None] | None = None
 
 
 def prepare(
@@ -47,8 +53,24 @@ def prepare(
             out.append(Planned(target, src, found, (), OFFLINE))
             continue
         kinds, reason = probe_kinds(ctx, src, target, found)
-        out.append(Planned(target, src, found, kinds, reason))
+        internal = None if kinds or found else internal_of(ctx, src, target)
+        out.append(Planned(target, src, found, kinds, reason, internal))
     return out
+
+
+def internal_of(
+    ctx: Context, source: Service | None, target: Target
+) -> tuple[str, int | None] | None:
+    """The internal name a public URL of no known service stands for (Render's
+    `<slug>.onrender.com` is `<slug>`), when a client on this network should use it instead."""
+    if source is None or target.service is not None or not ctx.p.is_public_host(target.host):
+        return None
+    if not public_address_is_wrong(source, target):
+        return None
+    internal = ctx.p.internal_host_of(target.host, source)
+    if not internal or internal == (source.host or "").lower():
+        return None
+    return internal, ctx.p.default_service_port
 
 
 def probe_kinds(
@@ -63,7 +85,10 @@ def probe_kinds(
     if target.how == "public-url":
         return (), "a public address: pnet probes the private network"
     if svc is None:
-        if not is_private_host(workspace, target.host):
+        asked = target.origin == "arg" and "." not in target.host
+        if not is_private_host(workspace, target.host) and not asked:
+            if ctx.p.is_public_host(target.host):
+                return (), "a public address: pnet probes the private network"
             return (), "not on the private network"
     else:
         if not (svc.type.receives and svc.type.has_internal_address):
@@ -81,7 +106,9 @@ def probe_kinds(
     if settled & {"reserved-port", "wrong-port", "wrong-protocol"}:
         return ("dns", "tcp"), ""
     kinds = ["dns"]
-    if svc is not None and svc.type.has_discovery and svc.discovery_host and svc.instances > 1:
+    # Inside an instance the count is not known: its discovery name tells.
+    several = svc is not None and (svc.instances > 1 or workspace.partial)
+    if svc is not None and svc.type.has_discovery and svc.discovery_host and several:
         kinds.append("discovery")
     kinds.append("tcp")
     if target.scheme in ("http", "https") or (

@@ -12,9 +12,9 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from pnet.diagnose import live, live_connect, net, resolver, static, static_service
+from pnet.diagnose import live, live_connect, net, resolver, static, static_service, where
 from pnet.diagnose.context import Context, mask
-from pnet.diagnose.finding import Finding, Severity
+from pnet.diagnose.finding import Finding, Location, Severity
 from pnet.diagnose.kinds import KINDS, KindInfo
 from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
@@ -93,7 +93,8 @@ def diagnose(
         if got:
             found = live.target_findings(ctx, target, got, found)
         found += net.uncovered(ctx, target, got, found)
-        add([_in_list(ctx, target, f) for f in found])
+        found = [_in_list(ctx, target, f) for f in found]
+        add([where.placed(f, where.of_target(workspace, target, f)) for f in found])
         if target.service:
             mapped.setdefault(target.service)
     sources: dict[str, Service] = {}
@@ -105,7 +106,8 @@ def diagnose(
             if svc is not None:
                 sources[svc.name] = svc
     for src in sources.values():
-        add(static_service.build_phase(ctx, src, targets))
+        at = where.of_service(workspace, src, "build-phase")
+        add([where.placed(f, at) for f in static_service.build_phase(ctx, src, targets)])
     said: set[tuple[str, str | None]] = {(f.kind, f.service) for f in out}
     for name in dict.fromkeys([*sources, *mapped]):
         svc = workspace.service(name)
@@ -115,9 +117,12 @@ def diagnose(
             if (f.kind, f.service) in said:
                 continue
             said.add((f.kind, f.service))
-            add([f])
+            add([where.placed(f, where.of_service(workspace, svc, f.kind))])
     if inside:
-        add(live_connect.own_findings(ctx, _own_addresses(source, targets, results)))
+        own = live_connect.own_findings(ctx, _own_addresses(source, targets, results))
+        if source is not None:
+            own = [where.placed(f, where.of_service(workspace, source, f.kind)) for f in own]
+        add(own)
     return out
 
 
@@ -193,6 +198,7 @@ __all__ = [
     "Context",
     "Finding",
     "KindInfo",
+    "Location",
     "Severity",
     "context",
     "diagnose",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pnet.diagnose.context import Context
@@ -16,9 +15,17 @@ from pnet.textdist import bigrams, levenshtein
 class _Hosts:
     entries: tuple[tuple[str, Service], ...]
     grams: dict[str, tuple[int, ...]]
+    sets: tuple[frozenset[str], ...]
+    by_length: dict[int, tuple[int, ...]]
+    spent: list[int]
 
 
 _HOST_INDEXES: dict[int, tuple[weakref.ref[Workspace], _Hosts]] = {}
+MAX_CANDIDATES = 16
+MAX_POOL = 400
+# Edit distances computed per workspace at most: suggestions are a help, and a workspace of
+# thousands of unknown names must not make the diagnosis quadratic.
+MAX_SPENT = 20_000
 
 
 def _hosts(workspace: Workspace) -> _Hosts:
@@ -33,14 +40,55 @@ def _hosts(workspace: Workspace) -> _Hosts:
         if svc.discovery_host and svc.discovery_host != svc.host:
             entries.append((svc.discovery_host.lower(), svc))
     grams: dict[str, list[int]] = {}
+    lengths: dict[int, list[int]] = {}
+    sets = []
     for i, (host, _) in enumerate(entries):
-        for g in bigrams(host):
+        mine = frozenset(bigrams(host))
+        sets.append(mine)
+        for g in mine:
             grams.setdefault(g, []).append(i)
-    index = _Hosts(tuple(entries), {g: tuple(v) for g, v in grams.items()})
+        lengths.setdefault(len(host), []).append(i)
+    index = _Hosts(
+        tuple(entries),
+        {g: tuple(v) for g, v in grams.items()},
+        tuple(sets),
+        {n: tuple(v) for n, v in lengths.items()},
+        [0],
+    )
     if len(_HOST_INDEXES) > 64:
         _HOST_INDEXES.clear()
     _HOST_INDEXES[id(workspace)] = (weakref.ref(workspace), index)
     return index
+
+
+def _candidates(index: _Hosts, host: str, bound: int) -> list[int]:
+    """The entries that may be within `bound` edits of `host`, most alike first, at most
+    MAX_CANDIDATES: each edit spoils at most two bigrams, so a close name shares one of the
+    query's 2*bound+1 rarest bigrams and most of the rest."""
+    grams = bigrams(host)
+    need = len(grams) - 2 * bound
+    if need <= 0:
+        pool = [
+            i
+            for n in range(len(host) - bound, len(host) + bound + 1)
+            for i in index.by_length.get(n, ())
+        ]
+        return pool[:MAX_CANDIDATES]
+    rare = sorted(grams, key=lambda g: len(index.grams.get(g, ())))[: 2 * bound + 1]
+    near: set[int] = set()
+    for g in rare:
+        near.update(index.grams.get(g, ())[: MAX_POOL - len(near)])
+        if len(near) >= MAX_POOL:
+            break
+    scored = []
+    for i in near:
+        if abs(len(index.entries[i][0]) - len(host)) > bound:
+            continue
+        shared = len(grams & index.sets[i])
+        if shared >= need:
+            scored.append((-shared, i))
+    scored.sort()
+    return [i for _, i in scored[:MAX_CANDIDATES]]
 
 
 def closest_hosts(
@@ -50,20 +98,12 @@ def closest_hosts(
 
     A host whose name part is a service's name (`recs-a1b3` for `recs`) counts as one edit away.
     """
-    host = host.lower()
+    host = host.lower()[:253]
     bound = 2 if len(host) < 12 else 3
     index = _hosts(ctx.workspace)
-    grams = bigrams(host)
-    need = len(grams) - 2 * bound
-    if need > 0:
-        counts: dict[int, int] = {}
-        for g in grams:
-            for i in index.grams.get(g, ()):
-                counts[i] = counts.get(i, 0) + 1
-        candidates: Iterable[int] = [i for i, c in counts.items() if c >= need]
-    else:
-        candidates = range(len(index.entries))
     best: dict[str, tuple[int, Service]] = {}
+    candidates = _candidates(index, host, bound) if index.spent[0] < MAX_SPENT else []
+    index.spent[0] += len(candidates)
     for i in candidates:
         name, svc = index.entries[i]
         d = levenshtein(host, name, bound)

@@ -18,6 +18,22 @@ class Severity(StrEnum):
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where the workspace's file states what a finding is about (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int | None = None
+
+    def __str__(self) -> str:
+        tail = f":{self.column}" if self.column is not None else ""
+        return f"{self.file}:{self.line}{tail}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "column": self.column}
+
+
+@dataclass(frozen=True)
 class Finding:
     kind: str
     severity: Severity
@@ -26,9 +42,10 @@ class Finding:
     fix: str
     service: str | None = None
     evidence: tuple[str, ...] = field(default_factory=tuple)
+    location: Location | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "kind": self.kind,
             "severity": str(self.severity),
             "subject": self.subject,
@@ -37,3 +54,6 @@ class Finding:
             "evidence": list(self.evidence),
             "fix": self.fix,
         }
+        if self.location is not None:
+            out["location"] = self.location.to_json()
+        return out

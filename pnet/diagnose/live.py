@@ -30,7 +30,9 @@ NOT_RESOLVED = frozenset({"cross-region", "cross-environment", "not-receiving", 
 
 
 def skipped(result: ProbeResult) -> bool:
-    return bool(result.evidence.get("skipped"))
+    """Not an answer of the target's own probes: a probe not tried, or one that asked about
+    the internal name a public address stands for (`internal_of`)."""
+    return bool(result.evidence.get("skipped") or result.evidence.get("internal_of"))
 
 
 def per_instance(result: ProbeResult) -> bool:
@@ -55,6 +57,9 @@ def target_findings(
     out = list(found)
     if not results or has(out, {"client-side-private-url"}):
         return out
+    internal = [r for r in results if r.evidence.get("internal_of")]
+    if internal:
+        out += _public_stands_for(ctx, t, internal)
     src = ctx.source_for(t)
     svc = ctx.service(t.service)
     dns = first(results, "dns")
@@ -85,6 +90,41 @@ def target_findings(
         if r is not None:
             out = _handshake(ctx, t, svc, r, out)
     return out
+
+
+def _public_stands_for(ctx: Context, t: Target, internal: Sequence[ProbeResult]) -> list[Finding]:
+    """A public address whose internal name resolves here: the service is on this private
+    network, so the public URL goes out and back in for nothing."""
+    dns = next((r for r in internal if r.kind == "dns"), None)
+    if dns is None or not dns.ok:
+        return []
+    name = dns.target
+    tcp = next((r for r in internal if r.kind == "tcp" and r.ok), None)
+    port = tcp.evidence.get("port") if tcp is not None else None
+    port = port or (int(tcp.target.rsplit(":", 1)[1]) if tcp is not None else None)
+    path = t.path if t.path not in ("", "/") else ""
+    url = f"http://{name}:{port}{path}" if port else f"http://{name}:PORT{path}"
+    fix = [f"{t.key}={url}" if t.key else url]
+    if port:
+        fix.append(f"({name} accepts on {port} from here)")
+    else:
+        fix.append(f"(PORT: the port {name} listens on: its Connect → Internal tab)")
+    found = [str(a) for a in (*(dns.evidence.get("a") or ()), *(dns.evidence.get("aaaa") or ()))]
+    return [
+        finding(
+            "wrong-url",
+            t.subject,
+            f"a public URL for {name}, which is on this private network",
+            fix,
+            evidence=[
+                f"{t.host} is the public name of {name}",
+                f"DNS from here: {name} resolves to {', '.join(found[:4]) or 'an address'}",
+                "public traffic leaves the private network: slower, billed as egress, and subject "
+                "to IP allow lists and TLS",
+                ctx.p.docs.public_urls,
+            ],
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

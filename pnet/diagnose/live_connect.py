@@ -314,6 +314,21 @@ def _not_listening(ctx: Context, subject: str, svc: Service, port: int) -> Findi
     )
 
 
+def _network_seen(ctx: Context, src: Service, resolved: frozenset[str]) -> Network:
+    """The source's network: as the model says, or, when the model does not know its
+    environment's (inside an instance), as its own name resolved: IPv6 only means IPv6-only."""
+    network = ctx.network(src)
+    known = src.environment is not None and src.environment in ctx.workspace.environments
+    if (
+        not known
+        and resolved
+        and all(":" in a for a in resolved)
+        and network is not Network.IPV4_ONLY
+    ):
+        return Network.IPV6_ONLY
+    return network
+
+
 def own_findings(ctx: Context, resolved: frozenset[str] = frozenset()) -> list[Finding]:
     """The source's own listeners (inside an instance): is it reachable on its own ports?
 
@@ -323,7 +338,7 @@ def own_findings(ctx: Context, resolved: frozenset[str] = frozenset()) -> list[F
     if src is None or ctx.listeners is None or not src.ports or not src.type.receives:
         return []
     out: list[Finding] = []
-    network = ctx.network(src)
+    network = _network_seen(ctx, src, resolved)
     subject = f"service:{src.name}"
     for port in src.ports:
         cands = [li for li in ctx.listeners if int(getattr(li, "port", -1)) == port]

@@ -232,6 +232,18 @@ def _not_receiving(ctx: Context, t: Target, svc: Service) -> Finding:
     )
 
 
+def public_address_is_wrong(src: Service, t: Target) -> bool:
+    """Whether a client in `src` reading `t` should use a private address instead of a public
+    one: not a browser's variable, not the address the public reaches a service at (CORS,
+    callbacks, links), not a static site's."""
+    if (t.key and is_browser_key(t.key)) or src.kind is Kind.STATIC or not src.type.sends:
+        return False
+    if t.key and _PUBLIC_FACING_KEY.search(t.key):
+        return False
+    own = platforms.index_host(src.public_url) if src.public_url else ""
+    return not (own and own == t.host)
+
+
 def _public(ctx: Context, t: Target, src: Service | None, svc: Service) -> list[Finding]:
     """A public URL of a service: right from outside, wrong from the same private network."""
     separation = ctx.separation(src, svc) if src is not None else None
@@ -240,11 +252,9 @@ def _public(ctx: Context, t: Target, src: Service | None, svc: Service) -> list[
         if src is not None and separation is not None and closed and ctx.p.external_closed(svc):
             return [_closed_external(ctx, t, src, svc, separation.kind)]
         return []
-    if (t.key and is_browser_key(t.key)) or src.kind is Kind.STATIC:
+    if not public_address_is_wrong(src, t) or svc is src or svc.name == src.name:
         return []
-    if svc is src or svc.name == src.name or (t.key and _PUBLIC_FACING_KEY.search(t.key)):
-        return []
-    if not (svc.type.receives and svc.type.has_internal_address) or not src.type.sends:
+    if not (svc.type.receives and svc.type.has_internal_address):
         return []
     url = right_url(ctx, svc, t)
     ev = [

@@ -209,11 +209,19 @@ def _table(rows: Sequence[_Row], style: Style) -> list[str]:
 
 
 def _problem(subject: str, f: Finding, style: Style, value: str = "") -> list[str]:
-    """`✗ SEARCH_URL  wrong-port: message`; with -v the value and the evidence; the fix."""
-    head = wrap(f"{subject}  {f.kind}: {f.message}", style.width, 2, 4)
+    """`✗ SEARCH_URL  wrong-port: message`, or, when the file places it, the subject and then
+    `    render.yaml:22:7: error wrong-port: message` (the form editors and CI logs link); with
+    -v the value and the evidence; the fix."""
     kind = style.paint(f.kind, f"1;{_severity_code(f.severity)}")
-    first = head[0].replace(f"{subject}  {f.kind}", f"{subject}  {kind}", 1)
-    lines = [f"{style.mark(f.severity.value)} {first}", *head[1:]]
+    if f.location is None:
+        head = wrap(f"{subject}  {f.kind}: {f.message}", style.width, 2, 4)
+        first = head[0].replace(f"{subject}  {f.kind}", f"{subject}  {kind}", 1)
+        lines = [f"{style.mark(f.severity.value)} {first}", *head[1:]]
+    else:
+        said = f"{f.location}: {f.severity.value} {f.kind}"
+        body = wrap(f"{said}: {f.message}", style.width, len(FIX_INDENT), len(FIX_INDENT) + 2)
+        first = body[0].replace(said, f"{f.location}: {f.severity.value} {kind}", 1)
+        lines = [f"{style.mark(f.severity.value)} {subject}", FIX_INDENT + first, *body[1:]]
     if style.verbose:
         if value and value != subject:
             lines.append(FIX_INDENT + style.paint(f"= {value}", "2"))
@@ -272,16 +280,17 @@ def render_text(report: Report, style: Style | None = None) -> str:
     for section in sections:
         if section:
             lines += ["", *section] if lines else section
-    return style.finish("\n".join(lines) + "\n")
+    return style.finish("\n".join(lines).replace("\u00a0", " ") + "\n")
 
 
 def _head(report: Report) -> str:
     ws = report.workspace
-    where = platforms.of(ws).scope_word
+    adapter = platforms.of(ws)
+    where = adapter.scope_word
     src = report.source
     head = f"pnet-doctor: {ws.name} ({ws.platform.value})"
     if src is not None:
-        head += f", from {src.name} ({src.type.label}, {where} {src.location or '-'})"
+        head += f", from {src.name} ({src.type.label}, {where} {adapter.location_note(src)})"
     elif any(c.target.source for c in report.checks):
         head += ", every service"
     if report.offline:

@@ -8,6 +8,9 @@ from that network's instances only. Then a table of the networks and of what lis
 Notes (an address two services need, a raised open-file limit) go to stderr. SIGINT or
 SIGTERM stops the lab cleanly: exit 0. A bad fixture or an address the lab cannot use: one
 line, exit 2.
+
+`pnet lab exec SERVICE [-- CMD ...]` runs CMD inside an instance of a running `--netns` lab
+(`pnet.lab.enter`).
 """
 
 from __future__ import annotations
@@ -66,15 +69,24 @@ def _error(message: str) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["exec"]:
+        from pnet.lab.enter import main as exec_main
+
+        return exec_main(argv[1:])
     args = build_parser().parse_args(argv)
     if not 0 <= args.dns_port <= 65535:
         return _error(f"--dns-port {args.dns_port}: a port is 0 to 65535")
     from pnet.sources import fixture
 
     try:
-        workspace = fixture.load(args.fixture)
+        read = fixture.read(args.fixture)
     except InputError as exc:
         return _error(str(exc))
+    if args.netns and args.dns_port:
+        return _error(
+            "--dns-port: with --netns each network's resolver listens on port 53, "
+            "where its instances' system resolver looks"
+        )
     if args.netns:
         from pnet.lab import netns
 
@@ -82,7 +94,7 @@ def main(argv: list[str]) -> int:
         if why is not None:
             return _error(why)
     try:
-        lab = Lab(workspace, dns_port=args.dns_port, netns=args.netns)
+        lab = Lab(read.workspace, read.lab, dns_port=args.dns_port, netns=args.netns)
     except LabError as exc:
         return _error(f"{args.fixture}: {exc}")
     if args.network_of is not None and args.network_of not in lab.networks():
@@ -109,7 +121,7 @@ async def _serve(lab: Lab, network: str | None) -> int:
             host, port = lab.nameserver_for(network)
             out = sys.stdout
             try:
-                out.write(f"nameserver {host}:{port}\n")
+                out.write(f"nameserver {_endpoint(host, [port])}\n")
                 out.flush()
                 print_table(lab, out)
                 out.flush()
@@ -171,7 +183,7 @@ def print_table(lab: Lab, out: TextIO) -> None:
         out.write(f"nameserver {host}:{port} answers every network's names\n")
     for net in lab.plan.networks:
         host, port = lab.nameserver_for(net.name)
-        out.write(f"\n{where} {net.name} ({net.family}): nameserver {host}:{port}\n")
+        out.write(f"\n{where} {net.name} ({net.family}): nameserver {_endpoint(host, [port])}\n")
         rows: list[tuple[str, str, str, str, str]] = []
         for name in net.services:
             svc = ws.service(name)
@@ -204,9 +216,13 @@ def print_table(lab: Lab, out: TextIO) -> None:
             out.write("  " + "  ".join(cells) + "  " + row[4] + "\n")
     if lab.fabric is not None:
         out.write(
-            "\nnetwork namespaces (run a command inside an instance: ip netns exec NAME ...)\n"
+            "\ninstances (a command inside one, with its environment: "
+            "pnet lab exec SERVICE [--instance N] -- CMD)\n"
         )
-        names = [(i.id, lab.fabric.namespace_of(i)) for i in lab.plan.instances]
-        width = max((len(i) for i, _ in names), default=0)
-        for inst, name in names:
-            out.write(f"  {inst.ljust(width)}  {name}\n")
+        fabric = lab.fabric
+        entries = [
+            (i.id, fabric.namespace_of(i), str(fabric.env_file(i))) for i in lab.plan.instances
+        ]
+        widths = [max((len(r[k]) for r in entries), default=0) for k in range(2)]
+        for inst, name, env in entries:
+            out.write(f"  {inst.ljust(widths[0])}  {name.ljust(widths[1])}  {env}\n")

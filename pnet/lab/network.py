@@ -9,6 +9,11 @@ instances get `127.N.1.1`, `127.N.1.2`, ... in fixture order (the last octet run
 `127.0.0.1` and `127.0.0.53` are never an instance's address. A lab that finds those blocks
 taken (another lab serves them) numbers its networks from the next free block instead.
 
+With network namespaces (`plan(..., netns=True)`, see `pnet.lab.netns`) every instance has
+addresses of its own instead: `198.18.N.k` (RFC 2544's benchmarking range) and
+`fd70:6e65:7400:N::k` (a unique local prefix, RFC 4193, its global ID spelling `pnet`), the
+network's resolver `.254` / `::fe`; an IPv6-only network's instances have no IPv4 address.
+
 IPv6. Without root the only IPv6 loopback address is `::1`, so every instance reached over
 IPv6 answers on `[::1]:PORT`. The replicas of one service share that listener. When two
 services need the same port on `::1`, the first one in this order keeps it: services of
@@ -24,6 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from pnet import platforms
+from pnet.lab.faults import Faults, LabFaults
+from pnet.lab.faults import of as faults_of
 from pnet.model import Kind, Network, Service, Workspace
 
 V6_LOOPBACK = "::1"
@@ -32,6 +39,10 @@ DNS_TTL = 5
 MAX_NETWORKS = 254
 HOSTS_PER_NETWORK = 254 * 254
 NETNS_HOSTS = 253
+NETNS_V4 = "198.18.{net}.{host}"
+NETNS_V6_PREFIX = "fd70:6e65:7400"
+NETNS_V6 = NETNS_V6_PREFIX + ":{net:x}::{host:x}"
+NETNS_RESOLVER = 254
 
 
 class LabError(Exception):
@@ -46,9 +57,13 @@ class Instance:
     index: int
     id: str
     network: str
-    ipv4: str
+    ipv4: str | None
     ipv6: str | None
     down: bool
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return tuple(a for a in (self.ipv4, self.ipv6) if a)
 
 
 @dataclass(frozen=True)
@@ -94,7 +109,11 @@ class Records:
 
 @dataclass(frozen=True)
 class NetworkPlan:
-    """One private network: its name, family, nameserver address and DNS zone."""
+    """One private network: its name, family, nameserver address and DNS zone.
+
+    With netns, `dns_addresses` are the resolver's addresses on the network's bridge (IPv4
+    and IPv6 where the network has them; `dns_address` is the first) and `prefixes` the
+    network's subnets."""
 
     name: str
     index: int
@@ -102,6 +121,8 @@ class NetworkPlan:
     dns_address: str
     zone: dict[str, Records] = field(default_factory=dict)
     services: tuple[str, ...] = ()
+    dns_addresses: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,10 @@ class Plan:
     served: tuple[Served, ...]
     notes: tuple[str, ...]
     netns: bool = False
+    faults: Faults = field(default_factory=dict)
+
+    def faults_of(self, service: str) -> LabFaults:
+        return faults_of(self.faults, service)
 
     def network(self, name: str) -> NetworkPlan | None:
         for net in self.networks:
@@ -137,7 +162,7 @@ class Plan:
             records = net.zone.get(service.host.lower())
             if records is not None:
                 return list(records.a + records.aaaa)
-        return [i.ipv4 for i in self.instances_of(service.name)]
+        return [a for i in self.instances_of(service.name) for a in i.addresses[:1]]
 
     def listeners(self) -> list[Served]:
         """One entry per socket to open (replicas sharing `::1` appear once; with netns, one
@@ -152,10 +177,10 @@ class Plan:
         return out
 
 
-def protocol_of(service: Service) -> str:
+def protocol_of(service: Service, faults: LabFaults | None = None) -> str:
     """What the lab speaks on the service's ports."""
-    if service.lab and service.lab.protocol:
-        return service.lab.protocol
+    if faults is not None and faults.protocol:
+        return faults.protocol
     if service.kind is Kind.POSTGRES:
         return "postgres"
     if service.kind is Kind.KEYVALUE:
@@ -176,18 +201,26 @@ def listens(service: Service) -> bool:
     return bool(service.type.receives and service.type.has_internal_address and service.location)
 
 
-def ports_of(service: Service) -> tuple[int, ...]:
-    if service.lab and service.lab.listen is not None:
-        return service.lab.listen
+def ports_of(service: Service, faults: LabFaults | None = None) -> tuple[int, ...]:
+    if faults is not None and faults.listen is not None:
+        return faults.listen
     return service.ports
 
 
-def plan(workspace: Workspace, *, first_network: int = 1, netns: bool = False) -> Plan:
+def plan(
+    workspace: Workspace,
+    faults: Faults | None = None,
+    *,
+    first_network: int = 1,
+    netns: bool = False,
+) -> Plan:
     """The lab's plan; networks are numbered from `first_network` (127.N.0.0/16 each).
 
-    With `netns`, every instance is a network namespace of its own (`pnet.lab.netns`):
-    addresses `198.18.N.k` and `2001:2:0:N::k`, at most 253 instances per network.
+    `faults` are the fixture's `lab:` blocks by service name. With `netns`, every instance
+    is a network namespace of its own (`pnet.lab.netns`): addresses `198.18.N.k` and
+    `fd70:6e65:7400:N::k`, at most 253 instances per network.
     """
+    faults = dict(faults or {})
     notes: list[str] = []
     locations: list[str] = []
     for svc in workspace.services:
@@ -210,8 +243,9 @@ def plan(workspace: Workspace, *, first_network: int = 1, netns: bool = False) -
         if svc.location is None or not (has_dns(svc) or listens(svc)):
             continue
         net_index = locations.index(svc.location) + first_network
-        down = min(svc.lab.down if svc.lab else 0, svc.instances)
+        down = min(faults_of(faults, svc.name).down, svc.instances)
         has_v6 = families[svc.location] is not Network.IPV4_ONLY
+        has_v4 = families[svc.location] is not Network.IPV6_ONLY
         v6 = V6_LOOPBACK if has_v6 else None
         mine = []
         for i in range(svc.instances):
@@ -221,15 +255,15 @@ def plan(workspace: Workspace, *, first_network: int = 1, netns: bool = False) -
                     f"network {svc.location!r} has more than {HOSTS_PER_NETWORK} instances"
                 )
             counters[svc.location] = k + 1
-            address = f"127.{net_index}.{1 + k // 254}.{1 + k % 254}"
+            address: str | None = f"127.{net_index}.{1 + k // 254}.{1 + k % 254}"
             if netns:
                 if k >= NETNS_HOSTS:
                     raise LabError(
                         f"network {svc.location!r} has more than {NETNS_HOSTS} instances, "
                         "more than the lab serves with --netns"
                     )
-                address = f"198.18.{net_index}.{k + 1}"
-                v6 = f"2001:2:0:{net_index:x}::{k + 1:x}" if has_v6 else None
+                address = NETNS_V4.format(net=net_index, host=k + 1) if has_v4 else None
+                v6 = NETNS_V6.format(net=net_index, host=k + 1) if has_v6 else None
             inst = Instance(
                 service=svc.name,
                 index=i,
@@ -243,7 +277,7 @@ def plan(workspace: Workspace, *, first_network: int = 1, netns: bool = False) -
         instances.extend(mine)
         by_service[svc.name] = mine
 
-    served, v6_lost = _served(workspace, families, by_service, notes, netns)
+    served, v6_lost = _served(workspace, faults, families, by_service, notes, netns)
 
     networks = []
     for index, loc in enumerate(locations, start=first_network):
@@ -260,24 +294,51 @@ def plan(workspace: Workspace, *, first_network: int = 1, netns: bool = False) -
             disco = svc.discovery_host
             if disco and disco.lower() != svc.host.lower():
                 zone[disco.lower()] = records
+        dns: tuple[str, ...] = (f"127.{index}.0.53",)
+        prefixes: tuple[str, ...] = ()
+        if netns:
+            dns, prefixes = _netns_resolver(index, families[loc])
         networks.append(
             NetworkPlan(
                 name=loc,
                 index=index,
                 family=families[loc],
-                dns_address=f"198.18.{index}.254" if netns else f"127.{index}.0.53",
+                dns_address=dns[0],
                 zone=zone,
                 services=tuple(names),
+                dns_addresses=dns,
+                prefixes=prefixes,
             )
         )
-    return Plan(workspace, tuple(networks), tuple(instances), tuple(served), tuple(notes), netns)
+    return Plan(
+        workspace,
+        tuple(networks),
+        tuple(instances),
+        tuple(served),
+        tuple(notes),
+        netns,
+        faults,
+    )
+
+
+def _netns_resolver(index: int, family: Network) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the resolver's addresses, the network's prefixes) of network `index` with netns."""
+    dns: list[str] = []
+    prefixes: list[str] = []
+    if family is not Network.IPV6_ONLY:
+        dns.append(NETNS_V4.format(net=index, host=NETNS_RESOLVER))
+        prefixes.append(NETNS_V4.format(net=index, host=0) + "/24")
+    if family is not Network.IPV4_ONLY:
+        dns.append(NETNS_V6.format(net=index, host=NETNS_RESOLVER))
+        prefixes.append(f"{NETNS_V6_PREFIX}:{index:x}::/64")
+    return tuple(dns), tuple(prefixes)
 
 
 def _records(svc: Service, family: Network, insts: list[Instance], v6_lost: set[str]) -> Records:
     a: tuple[str, ...] = ()
     aaaa: tuple[str, ...] = ()
     if family is not Network.IPV6_ONLY:
-        a = tuple(i.ipv4 for i in insts)
+        a = tuple(i.ipv4 for i in insts if i.ipv4)
     if family is not Network.IPV4_ONLY and svc.name not in v6_lost:
         aaaa = _unique(i.ipv6 for i in insts if i.ipv6)
     return Records(a, aaaa)
@@ -285,6 +346,7 @@ def _records(svc: Service, family: Network, insts: list[Instance], v6_lost: set[
 
 def _served(
     workspace: Workspace,
+    faults: Faults,
     families: dict[str, Network],
     by_service: dict[str, list[Instance]],
     notes: list[str],
@@ -297,11 +359,12 @@ def _served(
         if not listens(svc) or svc.location is None:
             continue
         family = families[svc.location]
-        bind = svc.lab.bind if svc.lab else "any"
-        proto = protocol_of(svc)
-        tls = bool(svc.lab and svc.lab.tls)
+        lab = faults_of(faults, svc.name)
+        bind = lab.bind
+        proto = protocol_of(svc, lab)
+        tls = lab.tls
         for inst in by_service.get(svc.name, []):
-            for port in ports_of(svc):
+            for port in ports_of(svc, lab):
                 where = (
                     _netns_addresses(family, bind, inst)
                     if netns
@@ -377,25 +440,29 @@ def _addresses(
         return [(V4_LOOPBACK, V4_LOOPBACK, 1)]
     if bind == "ipv6":
         return [(V6_LOOPBACK, "::", v6_tier)]
+    v4 = inst.ipv4 or V4_LOOPBACK
     if bind == "ipv4" or family is Network.IPV4_ONLY:
-        return [(inst.ipv4, "0.0.0.0", 0)]
+        return [(v4, "0.0.0.0", 0)]
     if family is Network.IPV6_ONLY:
         return [(V6_LOOPBACK, "::", v6_tier)]
-    return [(inst.ipv4, "::", 0), (V6_LOOPBACK, "::", v6_tier)]
+    return [(v4, "::", 0), (V6_LOOPBACK, "::", v6_tier)]
 
 
 def _netns_addresses(family: Network, bind: str, inst: Instance) -> list[tuple[str, str, int]]:
-    """With netns: (address a client reaches, what the app binds in its own namespace, 0)."""
+    """With netns: (address a client reaches, what the app binds in its own namespace, 0).
+
+    An app bound to `0.0.0.0` on an IPv6-only network listens, but on no address another
+    instance can reach: the entry's address is then `0.0.0.0`."""
     v6 = inst.ipv6 or V6_LOOPBACK
     if bind == "loopback":
         return [(V4_LOOPBACK, V4_LOOPBACK, 0)]
     if bind == "ipv6":
         return [(v6, "::", 0)]
     if bind == "ipv4" or family is Network.IPV4_ONLY:
-        return [(inst.ipv4, "0.0.0.0", 0)]
+        return [(inst.ipv4 or "0.0.0.0", "0.0.0.0", 0)]
     if family is Network.IPV6_ONLY:
         return [(v6, "::", 0)]
-    return [(inst.ipv4, "::", 0), (v6, "::", 0)]
+    return [(inst.ipv4 or "0.0.0.0", "::", 0), (v6, "::", 0)]
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

@@ -78,6 +78,11 @@ def index(workspace: Workspace) -> HostIndex:
     return built
 
 
+def index_host(url: str) -> str:
+    """The host of a URL (or of `host[:port]`), lowercased, as the index keys it."""
+    return _url_host(url)
+
+
 def _url_host(url: str) -> str:
     from urllib.parse import urlsplit
 
@@ -100,6 +105,7 @@ __all__ = [
     "all_fields",
     "connect_tabs",
     "index",
+    "index_host",
     "is_public_host",
     "of",
     "railway",

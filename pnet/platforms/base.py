@@ -94,6 +94,7 @@ class Adapter(Protocol):
     reserved_ports: frozenset[int]
     max_open_ports: int | None
     builds_reach_private_network: bool
+    default_service_port: int | None
     find_address: str
     where_to_learn: str
     unreachable_hints: tuple[str, ...]

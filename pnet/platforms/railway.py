@@ -183,6 +183,7 @@ class Railway:
     docs = DOCS
     reserved_ports: frozenset[int] = frozenset()
     max_open_ports: int | None = None
+    default_service_port: int | None = None
     builds_reach_private_network = False
     find_address = "use the target's RAILWAY_PRIVATE_DOMAIN (Settings → Networking)"
     where_to_learn = (

@@ -6,119 +6,34 @@ import re
 from collections.abc import Sequence
 
 from pnet.model import EnvVar, Kind, Network, Platform, Service, ServiceType, Workspace
-from pnet.platforms.base import Address, Docs, HostIndex, Problem, Separation
+from pnet.platforms.base import Address, HostIndex, Problem, Separation
 from pnet.platforms.connect import ConnectTab
+from pnet.platforms.render_facts import (
+    ANYWHERE,
+    DEFAULT_PLAN,
+    DEFAULT_PORT,
+    DEFAULT_REGION,
+    DOCS,
+    DOCUMENTED_RESERVED_PORTS,
+    KEYVALUE_ID,
+    KEYVALUE_PORT,
+    MAX_OPEN_PORTS,
+    POSTGRES_ID,
+    POSTGRES_PORT,
+    PUBLIC_KEYVALUE,
+    PUBLIC_POSTGRES,
+    PUBLIC_SUFFIXES,
+    PUBLIC_WEB,
+    REGIONS,
+    RESERVED_PORTS,
+    SERVICE_ID,
+    SLUG,
+    blueprint_snippet,
+    is_public_host,
+    service_type,
+    slug_prefix,
+)
 from pnet.urls import path_of
-
-REGIONS = ("oregon", "ohio", "virginia", "frankfurt", "singapore")
-DEFAULT_REGION = "oregon"
-DEFAULT_PLAN = "starter"
-RESERVED_PORTS = frozenset({18012, 18013, 19099})
-DOCUMENTED_RESERVED_PORTS = frozenset({10000, 18012, 18013, 19099})
-MAX_OPEN_PORTS = 75
-DEFAULT_PORT = 10000
-POSTGRES_PORT = 5432
-KEYVALUE_PORT = 6379
-
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*-[a-z0-9]{4}$")
-POSTGRES_ID = re.compile(r"^dpg-[a-z0-9]{20}(-[a-z]+)?$")
-KEYVALUE_ID = re.compile(r"^red-[a-z0-9]{20}$")
-SERVICE_ID = re.compile(r"^(srv|crn)-[a-z0-9]{20}$")
-
-PUBLIC_WEB = re.compile(r"^(?P<slug>[a-z0-9-]+)\.onrender\.com$")
-PUBLIC_POSTGRES = re.compile(
-    r"^(?P<id>dpg-[a-z0-9]+(-[a-z]+)?)\.(?P<region>[a-z]+)-postgres\.render\.com$"
-)
-PUBLIC_KEYVALUE = re.compile(r"^(?P<region>[a-z]+)-(keyvalue|redis)\.render\.com$")
-PUBLIC_SUFFIXES = (
-    ".onrender.com",
-    "-postgres.render.com",
-    "-keyvalue.render.com",
-    "-redis.render.com",
-)
-ANYWHERE = frozenset({"0.0.0.0/0", "::/0", "0.0.0.0", "*"})
-
-DOCS = Docs(
-    plain_traffic="https://render.com/docs/private-network",
-    ports="https://render.com/docs/private-network",
-    private_network="https://render.com/docs/private-network",
-    public_urls="https://render.com/docs/private-network",
-    scope="https://render.com/docs/regions",
-    port_binding="https://render.com/docs/web-services#port-binding",
-    variables="https://render.com/docs/environment-variables",
-    config="https://render.com/docs/blueprint-spec",
-    free="https://render.com/docs/free",
-    private_services="https://render.com/docs/private-services",
-    key_value="https://render.com/docs/key-value",
-    postgres="https://render.com/docs/postgresql-creating-connecting",
-)
-
-_NOT_RECEIVING = {
-    Kind.WORKER: "a background worker has no internal address and cannot receive private traffic",
-    Kind.CRON: "a cron job has no internal address and cannot receive private traffic",
-    Kind.STATIC: "a static site is served from a CDN and is not on the private network",
-}
-_INSTEAD = "make it a private service (type: pserv) or a paid web service that binds a port"
-
-
-def service_type(kind: Kind, plan: str | None) -> ServiceType:
-    free = (plan or "").lower() == "free"
-    common = {"scope": "region", "discovery_suffix": "-discovery"}
-    if kind is Kind.WEB and free:
-        return ServiceType(
-            kind,
-            "web service (free)",
-            sends=True,
-            receives=False,
-            has_internal_address=False,
-            has_discovery=False,
-            has_public_url=True,
-            ssh=False,
-            why_not_receiving="a free web service cannot receive private network traffic",
-            instead="upgrade it to a paid instance type (starter or above)",
-            **common,
-        )
-    if kind is Kind.WEB:
-        return ServiceType(kind, "web service", True, True, True, True, True, True, **common)
-    if kind is Kind.PSERV:
-        return ServiceType(kind, "private service", True, True, True, True, False, True, **common)
-    if kind in (Kind.WORKER, Kind.CRON, Kind.STATIC):
-        label = {Kind.WORKER: "background worker", Kind.CRON: "cron job"}.get(kind, "static site")
-        return ServiceType(
-            kind,
-            label,
-            sends=kind is not Kind.STATIC,
-            receives=False,
-            has_internal_address=False,
-            has_discovery=False,
-            has_public_url=kind is Kind.STATIC,
-            ssh=kind is Kind.WORKER,
-            why_not_receiving=_NOT_RECEIVING[kind],
-            instead=_INSTEAD,
-            **common,
-        )
-    label = "postgres" if kind is Kind.POSTGRES else "key value"
-    return ServiceType(kind, label, False, True, True, False, True, False, **common)
-
-
-def is_public_host(host: str) -> bool:
-    return host.lower().rstrip(".").endswith(PUBLIC_SUFFIXES)
-
-
-def slug_prefix(host: str) -> str | None:
-    """`api-x7f2` -> `api`: the service name part of a Render slug, if it has a hash."""
-    m = re.match(r"^(?P<name>.+)-[a-z0-9]{4}$", host)
-    return m.group("name") if m else None
-
-
-def blueprint_snippet(svc: Service) -> str | None:
-    if svc.kind is Kind.POSTGRES:
-        return f"fromDatabase: {{name: {svc.ref_name}, property: connectionString}}"
-    if svc.kind is Kind.KEYVALUE:
-        return f"fromService: {{name: {svc.name}, type: keyvalue, property: connectionString}}"
-    if svc.kind in (Kind.WEB, Kind.PSERV):
-        return f"fromService: {{name: {svc.name}, type: {svc.kind.value}, property: hostport}}"
-    return None
 
 
 def _pick(candidates: list[Service], source: Service | None) -> Service:
@@ -147,6 +62,7 @@ class Render:
     docs = DOCS
     reserved_ports = RESERVED_PORTS
     max_open_ports: int | None = MAX_OPEN_PORTS
+    default_service_port: int | None = DEFAULT_PORT
     builds_reach_private_network = True
     find_address = "copy the address from the target's Connect → Internal tab"
     where_to_learn = (
@@ -656,3 +572,32 @@ def allow_list_lines(source: Service, service: Service) -> list[str]:
 
 
 ADAPTER = Render()
+
+__all__ = [
+    "ADAPTER",
+    "ANYWHERE",
+    "DEFAULT_PLAN",
+    "DEFAULT_PORT",
+    "DEFAULT_REGION",
+    "DOCS",
+    "DOCUMENTED_RESERVED_PORTS",
+    "KEYVALUE_ID",
+    "KEYVALUE_PORT",
+    "MAX_OPEN_PORTS",
+    "POSTGRES_ID",
+    "POSTGRES_PORT",
+    "PUBLIC_KEYVALUE",
+    "PUBLIC_POSTGRES",
+    "PUBLIC_SUFFIXES",
+    "PUBLIC_WEB",
+    "REGIONS",
+    "RESERVED_PORTS",
+    "SERVICE_ID",
+    "SLUG",
+    "Render",
+    "allow_list_lines",
+    "blueprint_snippet",
+    "is_public_host",
+    "service_type",
+    "slug_prefix",
+]

@@ -9,7 +9,7 @@ URLs and the CLI command.
 from __future__ import annotations
 
 from pnet.model import Kind, Service
-from pnet.platforms import render
+from pnet.platforms import render_facts as render
 from pnet.platforms.connect import (
     ConnectField,
     ConnectTab,

@@ -385,6 +385,7 @@ def _with_references(env: tuple[EnvVar, ...], declared: tuple[EnvVar, ...]) -> t
             replace(
                 var,
                 line=bp.line,
+                column=bp.column,
                 ref_service=bp.ref_service,
                 ref_type=bp.ref_type,
                 ref_property=bp.ref_property,

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pnet import platforms
 from pnet.model import (
-    LAB_BINDS,
-    LAB_PROTOCOLS,
     EnvironmentInfo,
     EnvVar,
     Kind,
-    LabFaults,
     Network,
     Platform,
     Service,
@@ -48,18 +46,76 @@ SERVICE_KEYS = (
     "internal_auth",
 )
 LAB_KEYS = ("listen", "bind", "down", "http_status", "delay_ms", "protocol", "tls", "auth")
+LAB_BINDS = ("any", "loopback", "ipv4", "ipv6")
+LAB_PROTOCOLS = (
+    "http",
+    "tcp",
+    "redis",
+    "postgres",
+    "drip",
+    "endless-body",
+    "redirect-loop",
+    "close-mid-header",
+    "http09",
+    "tls-stall",
+    "silent",
+    "blackhole",
+)
 ENVIRONMENT_KEYS = ("network", "isolated", "shared")
 
 
+@dataclass(frozen=True)
+class LabFaults:
+    """A service's `lab:` block: what the lab serves instead of the truth.
+
+    The workspace does not hold it; `read` gives it beside the workspace, for the lab
+    (`pnet.lab.faults`) and the tests. listen: ports served instead of the service's own;
+    bind: what the app binds (LAB_BINDS); down: instances that do not answer; http_status:
+    what every HTTP request answers; delay_ms: delay before each first byte; protocol: what
+    is spoken (LAB_PROTOCOLS); tls: serve TLS (self-signed); auth: the Redis / PostgreSQL
+    password the server requires.
+    """
+
+    listen: tuple[int, ...] | None = None
+    bind: str = "any"
+    down: int = 0
+    http_status: int | None = None
+    delay_ms: int = 0
+    protocol: str | None = None
+    tls: bool = False
+    auth: str | None = None
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """A fixture read whole: the workspace, and what the lab serves instead of the truth
+    (each service's `lab:` block, by service name; the lab and the tests read it)."""
+
+    workspace: Workspace
+    lab: Mapping[str, LabFaults] = field(default_factory=dict)
+
+
 def load(path: str | Path) -> Workspace:
-    return parse(load_file(path), str(path))
+    return read(path).workspace
 
 
 def loads(text: str, file: str = "<fixture>") -> Workspace:
-    return parse(load_text(text, file), file)
+    return reads(text, file).workspace
+
+
+def read(path: str | Path) -> Fixture:
+    return parse_fixture(load_file(path), str(path))
+
+
+def reads(text: str, file: str = "<fixture>") -> Fixture:
+    return parse_fixture(load_text(text, file), file)
 
 
 def parse(doc: Any, file: str) -> Workspace:
+    return parse_fixture(doc, file).workspace
+
+
+def parse_fixture(doc: Any, file: str) -> Fixture:
     r = Reader(file)
     if doc is None:
         r.fail("the file is empty: expected `platform:` and `services:`")
@@ -109,11 +165,12 @@ def parse(doc: Any, file: str) -> Workspace:
         r.require(top, "services", "the fixture"), "`services`", top.line_of("services")
     )
     services: list[Service] = []
+    faults: dict[str, LabFaults] = {}
     seen: dict[str, int] = {}
     hosts: dict[tuple[str, str | None], int] = {}
     for index, raw in enumerate(raw_services):
         node = r.mapping(raw, "each service", raw_services.line_of(index))
-        svc = _service(r, node, platform, environments)
+        svc, lab = _service(r, node, platform, environments)
         if svc.name in seen:
             r.fail(
                 f"duplicate service name {svc.name!r} (first on line {seen[svc.name]})",
@@ -131,10 +188,12 @@ def parse(doc: Any, file: str) -> Workspace:
                 )
             hosts[(svc.host, scope)] = node.line
         services.append(svc)
+        if lab is not None:
+            faults[svc.name] = lab
     project = r.string(top, "project", "the fixture")
     if platform is Platform.RAILWAY:
         services = resolve_railway_references(services, shared, project)
-    return Workspace(
+    workspace = Workspace(
         name=name,
         platform=platform,
         services=tuple(services),
@@ -142,11 +201,12 @@ def parse(doc: Any, file: str) -> Workspace:
         environments=environments,
         source=file,
     )
+    return Fixture(workspace, faults)
 
 
 def _service(
     r: Reader, node: Node, platform: Platform, environments: dict[str, EnvironmentInfo]
-) -> Service:
+) -> tuple[Service, LabFaults | None]:
     r.check_keys(node, SERVICE_KEYS, "a service")
     name = r.string(node, "name", "a service")
     if not name:
@@ -197,7 +257,7 @@ def _service(
         ports = _default_ports(platform, kind, stype.has_internal_address)
     env = _env(r, node, what)
     lab = _lab(r, node, what)
-    return Service(
+    service = Service(
         name=name,
         type=stype,
         platform=platform,
@@ -221,9 +281,9 @@ def _service(
         password=r.string(node, "password", what),
         build_command=r.string(node, "build_command", what),
         start_command=r.string(node, "start_command", what),
-        lab=lab,
         line=node.line,
     )
+    return service, lab
 
 
 def _default_ports(platform: Platform, kind: Kind, addressable: bool) -> tuple[int, ...]:

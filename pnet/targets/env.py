@@ -140,7 +140,7 @@ def targets_from_env(
         if value is None and var.origin == "reference" and var.ref_service and var.ref_key:
             broken = _broken_railway_reference(workspace, var, subject, source)
             if broken is not None:
-                out.append(replace(broken, source=source.name) if qualify else broken)
+                out.append(_placed(replace(broken, source=source.name if qualify else None), var))
             continue
         if value is None or (var.ref_service and var.ref_property and "${{" not in (value or "")):
             ref = _reference_target(workspace, var, subject, source)
@@ -151,7 +151,7 @@ def targets_from_env(
                     )
                     if built is not None:
                         ref = replace(built, reference=ref.reference)
-                out.append(replace(ref, source=source.name if qualify else None))
+                out.append(_placed(replace(ref, source=source.name if qualify else None), var))
             continue
         resolved = platforms.of(workspace).resolve(value, workspace, source)
         if resolved is None:
@@ -181,5 +181,12 @@ def targets_from_env(
             if scheme:
                 built_parts[0] = replace(built_parts[0], port=DEFAULT_PORTS[scheme])
         for target in built_parts:
-            out.append(replace(target, source=source.name) if qualify else target)
+            out.append(_placed(replace(target, source=source.name) if qualify else target, var))
     return out
+
+
+def _placed(target: Target, var: EnvVar) -> Target:
+    """The target, with where the workspace's file states its variable."""
+    if var.line is None:
+        return target
+    return replace(target, line=var.line, column=var.column)

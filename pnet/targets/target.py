@@ -21,6 +21,7 @@ class Target:
     not one the workspace states). `how` says how `service` was found from the host.
     `source` is the service the address is used from, when it differs from the run's source
     (the sweep checks every service's variables from that service).
+    `line` and `column` say where the workspace's file states the variable it comes from.
     """
 
     subject: str
@@ -42,6 +43,8 @@ class Target:
     resolved: bool = True
     note: str = ""
     port_assumed: bool = False
+    line: int | None = None
+    column: int | None = None
 
     @property
     def display(self) -> str:

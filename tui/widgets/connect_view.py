@@ -105,6 +105,20 @@ class ConnectView(Vertical):
         lines = [f"{tab} / {label}: {value}" for tab, label, value in self.shown]
         return "\n".join(lines + self.notes)
 
+    @staticmethod
+    def values(
+        workspace: Workspace, service: Service, tab: str, label: str
+    ) -> tuple[ConnectField, ConnectField] | None:
+        """A field as it is (to copy) and as it may be shown (secrets masked)."""
+        raw = masked = None
+        for t in connect_tabs(workspace, service, reveal=True):
+            if t.name == tab:
+                raw = t.field(label) or raw
+        for t in connect_tabs(workspace, service, reveal=False):
+            if t.name == tab:
+                masked = t.field(label) or masked
+        return (raw, masked) if raw is not None and masked is not None else None
+
     def highlighted_field(self) -> tuple[str, str] | None:
         options = self.query_one("#connect-fields", OptionList)
         if options.highlighted is None:

@@ -140,6 +140,8 @@ class FindingsView(Vertical):
             (f.kind, "bold"),
             f"  {self._subject(f)}",
         )
+        if f.location is not None:
+            head.append(f"  at {f.location}", "dim")
         parts: list[Text | Table] = [head, Text(shown(f.message))]
         plain = [head.plain, shown(f.message)]
         if f.fix:

@@ -16,6 +16,7 @@ from pnet.sources.blueprint.schema import (
     read_allow_list,
     read_region,
 )
+from pnet.sources.blueprint.spots import resource_spots
 from pnet.yamlload import Node
 
 
@@ -109,9 +110,20 @@ def build_database(ctx: Context, raw: Raw) -> list[Service]:
         database=ctx.r.string(node, "databaseName", what),
         user=ctx.r.string(node, "user", what),
         line=node.line,
+        column=node.column,
+        spots=resource_spots(node),
     )
     out = [base]
     for rep in node.get("readReplicas") or []:
         rname = str(rep["name"]).strip()
-        out.append(replace(base, name=rname, host=slug_base(rname), line=rep.line))
+        out.append(
+            replace(
+                base,
+                name=rname,
+                host=slug_base(rname),
+                line=rep.line,
+                column=rep.column,
+                spots=(*resource_spots(rep), *(s for s in base.spots if s[0] not in rep)),
+            )
+        )
     return out

@@ -18,6 +18,7 @@ from pnet.sources.blueprint.schema import (
     SERVICE_PROPERTIES,
     SERVICE_TYPES,
 )
+from pnet.sources.blueprint.spots import var_spot
 from pnet.sources.schema import Reader, type_name
 from pnet.yamlload import Node
 
@@ -195,9 +196,16 @@ def _check_from_database(r: Reader, var: Node, vwhat: str) -> None:
 def plain_var(var: Node) -> EnvVar | None:
     """A variable whose value the file gives (`value`) or Render generates; None otherwise."""
     key = str(var["key"])
-    line = var.line
+    line, column = var_spot(var)
     if "value" in var:
-        return EnvVar(key, text_of(var, "value"), "value", line=line)
+        return EnvVar(
+            key,
+            text_of(var, "value"),
+            "value",
+            line=line,
+            column=column,
+            value_at=var.span_of("value"),
+        )
     if "generateValue" in var:
         return EnvVar(
             key,
@@ -206,6 +214,7 @@ def plain_var(var: Node) -> EnvVar | None:
             note="Render generates a random "
             "base64-encoded 256-bit value when the variable is created",
             line=line,
+            column=column,
         )
     return None
 

@@ -12,6 +12,7 @@ from pnet.sources.blueprint.context import Context, Raw
 from pnet.sources.blueprint.envvars import plain_var, port_of, text_of
 from pnet.sources.blueprint.naming import slug_base
 from pnet.sources.blueprint.schema import CROSS_SERVICE_BUILTINS
+from pnet.sources.blueprint.spots import var_spot
 from pnet.yamlload import Node
 
 
@@ -19,12 +20,13 @@ def service_env(ctx: Context, raw: Raw) -> tuple[EnvVar, ...]:
     """A service's env vars as Render injects them: its groups' first, then its own over them."""
     out: dict[str, EnvVar] = {}
     group_vars: dict[str, EnvVar] = {}
-    for var, line in raw.vars:
+    for var, _line in raw.vars:
         if "fromGroup" in var:
             gname = str(var["fromGroup"])
             group = ctx.groups.get(gname)
             if group is None:
                 marker = f"fromGroup:{gname}"
+                line, column = var_spot(var)
                 group_vars[marker] = EnvVar(
                     marker,
                     None,
@@ -33,6 +35,7 @@ def service_env(ctx: Context, raw: Raw) -> tuple[EnvVar, ...]:
                     note=f"the Blueprint defines no environment group {gname!r}: Render "
                     "uses the workspace's group of that name if it exists",
                     line=line,
+                    column=column,
                     ref_service=gname,
                 )
                 continue
@@ -50,7 +53,7 @@ def service_env(ctx: Context, raw: Raw) -> tuple[EnvVar, ...]:
 
 def _service_var(ctx: Context, var: Node, key: str) -> EnvVar:
     """A service's own variable: its value, or what it refers to."""
-    line = var.line
+    spot = var_spot(var)
     plain = plain_var(var)
     if plain is not None:
         return replace(plain, key=key)
@@ -61,11 +64,12 @@ def _service_var(ctx: Context, var: Node, key: str) -> EnvVar:
             "sync",
             note="`sync: false`: the value is typed in the "
             "Dashboard when the Blueprint is first created",
-            line=line,
+            line=spot[0],
+            column=spot[1],
         )
     if "fromService" in var:
-        return _from_service(ctx, var["fromService"], key, line)
-    return _from_database(ctx, var["fromDatabase"], key, line)
+        return _from_service(ctx, var["fromService"], key, spot)
+    return _from_database(ctx, var["fromDatabase"], key, spot)
 
 
 def _find_service(ctx: Context, name: str) -> Raw | None:
@@ -86,7 +90,7 @@ def _find_database(ctx: Context, name: str) -> tuple[Raw, str | None] | None:
     return None
 
 
-def _from_service(ctx: Context, ref: Node, key: str, line: int) -> EnvVar:
+def _from_service(ctx: Context, ref: Node, key: str, spot: tuple[int, int]) -> EnvVar:
     """A `fromService` variable: unresolved when the file has no such service of that type."""
     name = str(ref["name"])
     rtype = str(ref["type"])
@@ -97,7 +101,8 @@ def _from_service(ctx: Context, ref: Node, key: str, line: int) -> EnvVar:
         key,
         None,
         "fromService",
-        line=line,
+        line=spot[0],
+        column=spot[1],
         ref_service=name,
         ref_type=rtype,
         ref_property=prop,
@@ -218,7 +223,7 @@ def _service_property(ctx: Context, base: EnvVar, target: Raw, prop: str) -> Env
     )
 
 
-def _from_database(ctx: Context, ref: Node, key: str, line: int) -> EnvVar:
+def _from_database(ctx: Context, ref: Node, key: str, spot: tuple[int, int]) -> EnvVar:
     """A `fromDatabase` variable: the values the file states, notes for what Render assigns."""
     name = str(ref["name"])
     prop = str(ref["property"])
@@ -226,7 +231,8 @@ def _from_database(ctx: Context, ref: Node, key: str, line: int) -> EnvVar:
         key,
         None,
         "fromDatabase",
-        line=line,
+        line=spot[0],
+        column=spot[1],
         ref_service=name,
         ref_type="postgres",
         ref_property=prop,

@@ -18,6 +18,7 @@ from pnet.sources.blueprint.schema import (
     read_runtime,
     read_service_plan,
 )
+from pnet.sources.blueprint.spots import resource_spots
 from pnet.yamlload import Node
 
 
@@ -123,4 +124,6 @@ def build_service(ctx: Context, raw: Raw) -> Service:
         build_command=r.string(node, "buildCommand", what),
         start_command=r.string(node, "startCommand", what) or r.string(node, "dockerCommand", what),
         line=node.line,
+        column=node.column,
+        spots=resource_spots(node),
     )
