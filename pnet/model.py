@@ -202,8 +202,12 @@ class Workspace:
         return self._by_name.get(name)
 
     def groups(self) -> list[tuple[str, list[Service]]]:
-        """Services grouped by region (Render) or environment (Railway), in a stable order."""
+        """Services grouped by region (Render) or environment (Railway), in a stable order:
+        `global` for what is on no private network (a static site), `<scope> not known` for a
+        service whose region or environment the source does not say."""
         order: dict[str, list[Service]] = {}
         for svc in self.services:
-            order.setdefault(svc.location or "global", []).append(svc)
+            off = not (svc.type.sends or svc.type.receives)
+            where = svc.location or ("global" if off else f"{svc.type.scope} not known")
+            order.setdefault(where, []).append(svc)
         return [(k, sorted(v, key=lambda s: s.name)) for k, v in sorted(order.items())]

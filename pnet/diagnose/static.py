@@ -256,6 +256,11 @@ def _public(ctx: Context, t: Target, src: Service | None, svc: Service) -> list[
         return []
     if not (svc.type.receives and svc.type.has_internal_address):
         return []
+    if not svc.host_known:
+        # The public name carries the slug the model could not know (`auth-77aq.onrender.com`).
+        slug = ctx.p.internal_host_of(t.host, src)
+        if slug:
+            svc = dataclasses.replace(svc, host=slug, host_known=True)
     url = right_url(ctx, svc, t)
     ev = [
         f"{t.host} is {svc.name}'s public address",

@@ -158,7 +158,7 @@ def build(*reports: Report) -> Graph:
         raise ValueError("build() needs at least one report")
     ws = reports[0].workspace
     scope = platforms.of(ws).scope_word
-    group_of = {s.name: s.location or "global" for s in ws.services}
+    group_of = {s.name: group for group, members in ws.groups() for s in members}
     nodes: dict[str, Node] = {
         s.name: Node(s.name, s.name, s.type.label, group_of[s.name]) for s in ws.services
     }
