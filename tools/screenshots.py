@@ -159,8 +159,9 @@ SHOTS: dict[str, Shot] = {
 
 
 def demo_fixture() -> fixture.Fixture:
+    """The demo, its findings placed in `fixtures/render-acme.yaml` wherever the checkout is."""
     with as_file(files("pnet.fixtures") / "render-acme.yaml") as path:
-        return fixture.read(path)
+        return fixture.reads(path.read_text(encoding="utf-8"), "fixtures/render-acme.yaml")
 
 
 def _lab_listeners(lab: LabThread, name: str) -> Callable[[], Sequence[Any]]:

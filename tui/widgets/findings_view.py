@@ -18,6 +18,7 @@ from pnet.tui.status import SEVERITY_MARKS, SEVERITY_STYLES, shown
 from pnet.tui.widgets.service_tree import ellipsis
 
 KIND_WIDTH = 23
+NARROW_KIND = 17
 SUBJECT_WIDTH = 18
 NARROW = 64
 
@@ -69,29 +70,30 @@ class FindingsView(Vertical):
             self._rows()
 
     def _columns(self, width: int) -> None:
-        """Mark, Kind, Subject and Message, fitted to `width`; the narrow form leaves the kind
-        to the detail below."""
+        """Mark, Kind, Subject and Message fitted to `width`; narrower, the subject leads the
+        message in one column (`SEARCH_URL: search does not…`), so the kind stays whole."""
         self._width = width
         table = self.query_one("#findings-table", DataTable)
         table.clear(columns=True)
         table.add_column("", key="sev", width=1)
+        table.add_column("Kind", key="kind", width=self._kind_width(width))
         if width >= NARROW:
-            table.add_column("Kind", key="kind", width=self._kind_width())
-        table.add_column("Subject", key="subject", width=self._subject_width(width))
-        table.add_column("Message", key="message", width=self._message_width(width))
+            table.add_column("Subject", key="subject", width=self._subject_width())
+        label = "Message" if width >= NARROW else "Subject: message"
+        table.add_column(label, key="message", width=self._message_width(width))
 
-    def _kind_width(self) -> int:
-        return min(KIND_WIDTH, max((len(f.kind) for f in self.findings), default=4) or 4)
+    def _kind_width(self, width: int) -> int:
+        longest = max((len(f.kind) for f in self.findings), default=4)
+        return max(4, min(KIND_WIDTH if width >= NARROW else NARROW_KIND, longest))
 
-    def _subject_width(self, width: int) -> int:
+    def _subject_width(self) -> int:
         longest = max((len(self._subject(f)) for f in self.findings), default=7)
-        cap = SUBJECT_WIDTH if width >= NARROW else max(10, width // 3)
-        return max(7, min(cap, longest))
+        return max(7, min(SUBJECT_WIDTH, longest))
 
     def _message_width(self, width: int) -> int:
-        used = 1 + self._subject_width(width) + 2 * 3 + 3
+        used = 1 + self._kind_width(width) + 2 * 3 + 3
         if width >= NARROW:
-            used += self._kind_width() + 2
+            used += self._subject_width() + 2
         return max(12, width - used)
 
     def _subject(self, f: Finding) -> str:
@@ -112,15 +114,19 @@ class FindingsView(Vertical):
         table = self.query_one("#findings-table", DataTable)
         table.clear()
         width = self._width
-        subject_w = self._subject_width(width)
+        kind_w = self._kind_width(width)
+        subject_w = self._subject_width()
         message_w = self._message_width(width)
         for i, f in enumerate(self.findings):
             style = SEVERITY_STYLES.get(str(f.severity), "")
             cells = [Text(SEVERITY_MARKS.get(str(f.severity), "?"), style=style)]
+            cells.append(Text(ellipsis(f.kind, kind_w)))
             if width >= NARROW:
-                cells.append(Text(f.kind))
-            cells.append(Text(ellipsis(self._subject(f), subject_w)))
-            cells.append(Text(ellipsis(shown(f.message), message_w)))
+                cells.append(Text(ellipsis(self._subject(f), subject_w)))
+                message = shown(f.message)
+            else:
+                message = f"{self._subject(f)}: {shown(f.message)}"
+            cells.append(Text(ellipsis(message, message_w)))
             table.add_row(*cells, key=str(i))
         if self.findings:
             table.move_cursor(row=0)

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 from pnet.diagnose.finding import Finding
 from pnet.model import Service
 from pnet.tui.engine import EnvPointer, InstanceView
-from pnet.tui.status import plural
+from pnet.tui.status import SEVERITY_MARKS, SEVERITY_STYLES, plural, shown
 from pnet.tui.widgets.findings_view import FindingsView
 
 LISTENER_COLUMNS = (
@@ -46,12 +46,22 @@ class InstancePane(Vertical):
             listeners.add_column(label, key=key)
 
     def show_view(self, view: InstanceView) -> None:
+        """Who this instance is, what listens here and, at once under it, what is wrong with
+        that (at 80x24 the tables below may have no room for it)."""
         ident = Text()
         ident.append("This instance\n", "bold underline")
         for label, value in view.identity:
             ident.append(f"{label:<16}", "bold")
             ident.append(f"{value}\n")
         ident.append(plural(len(view.listeners), "listening socket"), "dim")
+        loopback = [f"{r.address}:{r.port}" for r in view.listeners if r.bind == "loopback"]
+        for f in view.findings[:2]:
+            style = SEVERITY_STYLES.get(str(f.severity), "")
+            ident.append(f"\n{SEVERITY_MARKS.get(str(f.severity), '?')} {f.kind}", style)
+            if f.kind == "loopback-bind" and loopback:
+                ident.append(f" · bound to {', '.join(loopback[:2])}")
+            else:
+                ident.append(f" · {shown(f.message)}")
         self.query_one("#instance-identity", Static).update(ident)
         table = self.query_one("#listeners", DataTable)
         table.clear()
