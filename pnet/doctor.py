@@ -80,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="text (default), json (the contract), github (workflow commands: annotations on "
         "the changed lines), sarif (code scanning), junit, mermaid or dot (the map)",
     )
+    amount = p.add_mutually_exclusive_group()
+    amount.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="text: each problem's evidence, and the documentation of each kind at the end",
+    )
+    amount.add_argument(
+        "-q", "--quiet", action="store_true", help="text: only the problems and the summary"
+    )
     p.add_argument(
         "--timeout",
         type=float,
@@ -142,6 +152,18 @@ def _use_color(choice: str, stream: IO[str], environ: Mapping[str, str]) -> bool
     if choice == "never":
         return False
     return bool(getattr(stream, "isatty", lambda: False)()) and environ.get("TERM") != "dumb"
+
+
+def _width(stream: IO[str], environ: Mapping[str, str]) -> int | None:
+    """The columns to wrap the text to: the terminal's, or $COLUMNS; None (no wrapping) for a
+    pipe or a file, so a script sees each line whole."""
+    if bool(getattr(stream, "isatty", lambda: False)()):
+        try:
+            return max(40, os.get_terminal_size(stream.fileno()).columns)
+        except (OSError, ValueError, AttributeError):
+            pass
+    columns = environ.get("COLUMNS", "")
+    return max(40, int(columns)) if columns.isdigit() else None
 
 
 def _unicode_ok(stream: IO[str]) -> bool:
@@ -359,7 +381,13 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
     unicode = _unicode_ok(out)
     cwd = os.getcwd()
     written = FormatOptions(
-        style=Style(color=_use_color(args.color, out, env), unicode=unicode),
+        style=Style(
+            color=_use_color(args.color, out, env),
+            unicode=unicode,
+            width=_width(out, env),
+            verbose=args.verbose,
+            quiet=args.quiet,
+        ),
         unicode=unicode,
         root=env.get("GITHUB_WORKSPACE") or cwd,
         cwd=cwd,

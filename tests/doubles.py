@@ -52,6 +52,7 @@ class ScriptedEngine:
     env_pointers: Mapping[str, Sequence[EnvPointer]] = field(default_factory=dict)
     env_results: Mapping[str, Sequence[tuple[str, ProbeResult]]] = field(default_factory=dict)
     env_findings: Mapping[str, Sequence[Finding]] = field(default_factory=dict)
+    own_findings: Mapping[str, Sequence[Finding]] = field(default_factory=dict)
     instance_view: InstanceView | None = None
     gate: asyncio.Event | None = None
     probes_started: list[str] = field(default_factory=list)
@@ -104,6 +105,9 @@ class ScriptedEngine:
         if service.name in self.env_pointers:
             return self.env_pointers[service.name]
         return [EnvPointer(v.key, v.value, v.ref_service, (), v.origin) for v in service.env]
+
+    def own(self, workspace: Workspace, service: Service) -> Sequence[Finding]:
+        return self.own_findings.get(service.name, ())
 
     async def path(
         self, workspace: Workspace, source: Service | None, target: str

@@ -182,19 +182,22 @@ def test_text_marks_fixes_and_summary():
     assert any(line.startswith("✗ SEARCH_URL") for line in lines)
     assert any(line.startswith("· DATABASE_URL") for line in lines)
     assert any(line.startswith("! AUTH_URL") for line in lines)
-    assert "      fix: SEARCH_URL=http://search-q1w2:9200" in lines
+    at = lines.index("✗ SEARCH_URL")
+    problem = "error wrong-port: search does not listen on port 9300; it listens on 9200"
+    assert lines[at + 1] == f"    {ACME}:22: {problem}"
+    assert "    fix: SEARCH_URL=http://search-q1w2:9200" in lines
     assert lines[-1] == (
         "19 checks: 0 ok, 2 warning, 8 error, 9 not checked · findings: 8 errors, 4 warnings"
     )
     assert not any(line.startswith("✓") for line in lines)
     assert any(
-        line.startswith("· SEARCH_DATABASE_URL") and "(not checked: offline)" in line
+        line.startswith("· SEARCH_DATABASE_URL") and line.endswith("not checked: offline")
         for line in lines
     )
 
 
 def test_ascii_fallback_when_the_output_is_not_utf8():
-    _, out, _ = run(["--workspace", ACME, "--offline", "--from", "api"], encoding="ascii")
+    _, out, _ = run(["--workspace", ACME, "--offline", "--from", "api", "-v"], encoding="ascii")
     out.encode("ascii")
     assert "\nx SEARCH_URL" in out and "\n- DATABASE_URL" in out and "******" in out
 

@@ -389,12 +389,6 @@ def test_no_password_on_screen_or_in_what_the_terminal_received(app: dict[str, s
             assert secret not in text, name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="at 80x24, once the variables are checked, the Instance tab gives its listeners "
-    "table and its own findings no row: the identity and the variables' list (max-height 9) "
-    "fill the pane, which does not scroll (tui/app.tcss #listeners, #instance-findings)",
-)
 def test_the_app_shows_its_listeners_and_own_finding_at_80x24(app: dict[str, str]) -> None:
     screen = app["instance"]
     assert "127.0.0.1" in screen and "loopback-bind" in screen, screen

@@ -24,8 +24,9 @@ from pnet.model import Workspace
 from pnet.probes.result import Outcome, ProbeResult
 from pnet.sources.fixture import load, loads, reads
 from pnet.targets import parse_target, sweep
-from pnet.tui.app import PnetApp, SweepProgress
+from pnet.tui.app import PnetApp
 from pnet.tui.engine import CoreEngine
+from pnet.tui.messages import SweepProgress
 from tests.test_tui_support import clock
 from tests.test_unseen_workspaces import (
     RAILWAY_BROKEN,
@@ -74,10 +75,10 @@ async def _app_pairs(ws: Workspace, lab: LabThread) -> set[tuple[str, str]]:
         await _until(pilot, lambda: app.current is not None)
         await pilot.press("P")
         await _until(pilot, lambda: bool(ends) and app.sweep_state is None, rounds=1500)
-        pairs = {
-            (f.subject, f.kind)
-            for per in (app.findings, app.env_findings)
-            for found in per.values()
+        pairs = {(f.subject, f.kind) for found in app.findings.values() for f in found}
+        pairs |= {  # the app names a service's variable KEY, the sweep SERVICE.KEY
+            (f"{name}.{f.subject}", f.kind)
+            for name, found in app.env_findings.items()
             for f in found
         }
         await pilot.press("q")

@@ -126,3 +126,26 @@ async def test_export_after_real_probes(lab: tuple[Workspace, Options], tmp_path
     text = md.read_text() + js.read_text()
     assert "Hx9sK2pQ7vW4" not in text
     assert "refused" in md.read_text()
+
+
+async def test_a_sweep_of_the_lab_completes_and_keeps_the_two_marks_apart(
+    lab: tuple[Workspace, Options],
+) -> None:
+    ws, _ = lab
+    app = make(lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: app.current is not None)
+        await pilot.press("P")
+        await settle(pilot, lambda: app.sweep_state is None and "api" in app.env_findings, 1500)
+        await pilot.pause()
+        receivers = [s.name for s in ws.services if s.type.receives]
+        readers = [s.name for s in ws.services if s.env]
+        line = str(app.query_one("#statusbar").render())
+        assert f"probed {len(receivers)}/{len(receivers)}" in line
+        assert f"vars {len(readers)}/{len(readers)}" in line
+        assert app.status["api"] is Status.OK, "api answers: its variables are another mark"
+        assert app.reach["api"] is Status.ERROR
+        assert app.reach["mailer"] is Status.OK, "acme-db's open allow list is acme-db's"
+        assert app.status["acme-db"] is Status.WARNING
+        assert app.status["mailer"] is Status.UNKNOWN and not ws.service("mailer").type.receives  # type: ignore[union-attr]
+        assert all(app.status[n] is not Status.RUNNING for n in receivers)

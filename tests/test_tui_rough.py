@@ -14,12 +14,14 @@ from pnet.diagnose.finding import Finding, Severity
 from pnet.pathcheck import verdict
 from pnet.probes.result import Outcome, ProbeResult
 from pnet.targets import parse_target
-from pnet.tui.app import PnetApp, ProbeLanded, probe_detail
+from pnet.tui.app import PnetApp
 from pnet.tui.engine import EnvPointer
+from pnet.tui.messages import ProbeLanded
 from pnet.tui.screens.help import HelpScreen
 from pnet.tui.screens.pathcheck import render_verdict
 from pnet.tui.status import Status
 from pnet.tui.widgets.findings_view import FindingsView
+from pnet.tui.widgets.probe_table import probe_detail
 from pnet.tui.widgets.service_tree import ServiceTree
 from tests.doubles import ScriptedEngine
 from tests.test_tui_support import acme, clock, r, script
@@ -71,7 +73,8 @@ async def test_probes_summary_names_the_findings_of_its_variables() -> None:
         app.select_service("api")
         await pilot.press("2")
         await pilot.pause()
-        assert app.status["api"] is Status.ERROR
+        assert app.status["api"] is Status.OK
+        assert app.reach["api"] is Status.ERROR
         summary = text_of(app, "#probe-summary")
         assert "6/6 probes ok" in summary
         assert "its variables: 1 finding " in summary
@@ -100,7 +103,8 @@ async def test_sweep_says_services_checked_not_probed() -> None:
         await until(pilot, lambda: app.sweep_state is None and "billing" in app.findings)
         await pilot.pause()
         done = [n.message for n in app._notifications if n.title == "sweep done"]
-        assert done and " services checked: " in done[-1]
+        assert done and " services probed: " in done[-1]
+        assert " services' variables checked: " in done[-1]
 
 
 async def test_a_finding_shows_its_fix_before_the_evidence() -> None:
@@ -253,7 +257,7 @@ async def test_export_counts_only_what_was_probed(tmp_path: Path) -> None:
         await until(pilot, lambda: app.last_export is not None)
         assert app.last_export is not None
         md = app.last_export[0].read_text()
-        assert "probed: 1\n" in md
+        assert "probed: 1 of the" in md
         assert "**1 error, 0 warnings**" in md
 
 
@@ -296,9 +300,12 @@ async def test_a_variable_that_is_no_address_is_not_called_unprobed() -> None:
         await until(pilot, lambda: "api" in app.env_findings)
         await pilot.pause()
         table = app.query_one("#env-table", DataTable)
-        assert str(table.get_cell("PORT", "live")) == ""
-        assert str(table.get_cell("SESSION_SECRET", "live")) == ""
-        assert "refused" in str(table.get_cell("SEARCH_URL", "live"))
+        assert str(table.get_cell("PORT", "verdict")) == ""
+        assert str(table.get_cell("SESSION_SECRET", "verdict")) == ""
+        assert "wrong-port" in str(table.get_cell("SEARCH_URL", "verdict"))
+        table.move_cursor(row=table.get_row_index("SEARCH_URL"))
+        await pilot.pause()
+        assert "refused" in text_of(app, "#env-detail")
 
 
 def test_inside_a_render_instance_an_unknown_region_says_so() -> None:

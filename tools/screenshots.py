@@ -1,15 +1,23 @@
 """Regenerate the README's screenshots from the demo: `python -m tools.screenshots DIR`.
 
-Each view is taken at 120x36 from the app running against the lab (a real network on loopback),
-with a fixed clock so the pictures only change when the app does.
+Each view is taken at 120x36 (and one at 80x24) from the app running against the lab (a real
+network on loopback). The pictures change only when the app does: the clock is fixed, each
+probe's latency is replaced by a steady one derived from its question, and as root the lab runs
+in a network namespace of its own (only loopback), so it owns 127.1.0.0/16 and its name server's
+port whatever else runs on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import os
+import shutil
+import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+import zlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from importlib.resources import as_file, files
@@ -20,15 +28,45 @@ from textual.pilot import Pilot
 
 from pnet.checks import Options
 from pnet.lab import LabThread
+from pnet.model import Workspace
+from pnet.probes.result import Outcome, ProbeResult
 from pnet.sources import fixture
 from pnet.tui.app import PnetApp
-from pnet.tui.engine import CoreEngine
+from pnet.tui.engine import CoreEngine, EngineEvent, Landed
 from pnet.tui.screens.pathcheck import PathCheckScreen
 from pnet.tui.status import Status
+from pnet.tui.widgets.env_view import EnvTable
 
 SIZE = (120, 36)
+SMALL = (80, 24)
 WAIT_S = 30.0
 NOW = datetime(2026, 7, 9, 12, 0, 0, tzinfo=UTC)
+ISOLATED = "PNET_SCREENSHOTS_ISOLATED"
+DNS_PORT = 5353
+
+
+def steady(result: ProbeResult) -> ProbeResult:
+    """The same answer with a latency that does not change from run to run: a timeout keeps its
+    length to the tenth of a second, anything else gets 0.5 to 4.4 ms from its question."""
+    key = (result.key or f"{result.kind}:{result.target}").encode()
+    if result.outcome in (Outcome.TIMEOUT, Outcome.UNREACHABLE):
+        fixed = float(round(result.elapsed_ms, -2))
+    else:
+        fixed = 0.5 + (zlib.crc32(key) % 40) / 10
+    return dataclasses.replace(result, elapsed_ms=fixed)
+
+
+class SteadyEngine(CoreEngine):
+    """The real engine, its latencies made steady for pictures (see `steady`)."""
+
+    async def _stream(
+        self, workspace: Workspace, source: Any, targets: Sequence[Any]
+    ) -> AsyncGenerator[EngineEvent, None]:
+        async for event in super()._stream(workspace, source, targets):
+            if isinstance(event, Landed):
+                yield Landed(event.subject, steady(event.result), event.owner, event.env)
+            else:
+                yield event
 
 
 def _clock() -> datetime:
@@ -86,6 +124,9 @@ async def _env(app: PnetApp, pilot: Pilot[Any]) -> None:
     await pilot.press("v")
     await _until(pilot, lambda: "api" in app.env_findings)
     app.clear_notifications()
+    table = app.query_one(EnvTable)
+    table.focus()
+    table.move_cursor(row=table.get_row_index("SEARCH_URL"))
 
 
 async def _pathcheck(app: PnetApp, pilot: Pilot[Any]) -> None:
@@ -100,8 +141,14 @@ async def _instance(app: PnetApp, pilot: Pilot[Any]) -> None:
     await _until(pilot, lambda: app.instance_view is not None)
 
 
+async def _small(app: PnetApp, pilot: Pilot[Any]) -> None:
+    await _tree(app, pilot)
+    await pilot.press("3")
+
+
 SHOTS: dict[str, Shot] = {
     "tree": _tree,
+    "small": _small,
     "connect": _connect,
     "probes": _probes,
     "findings": _findings,
@@ -112,8 +159,9 @@ SHOTS: dict[str, Shot] = {
 
 
 def demo_fixture() -> fixture.Fixture:
+    """The demo, its findings placed in `fixtures/render-acme.yaml` wherever the checkout is."""
     with as_file(files("pnet.fixtures") / "render-acme.yaml") as path:
-        return fixture.read(path)
+        return fixture.reads(path.read_text(encoding="utf-8"), "fixtures/render-acme.yaml")
 
 
 def _lab_listeners(lab: LabThread, name: str) -> Callable[[], Sequence[Any]]:
@@ -133,18 +181,20 @@ async def take(folder: Path, names: Sequence[str]) -> list[Path]:
     demo = demo_fixture()
     ws = demo.workspace
     written: list[Path] = []
-    with LabThread(ws, demo.lab) as lab:
+    port = DNS_PORT if os.environ.get(ISOLATED) else 0
+    with LabThread(ws, demo.lab, dns_port=port) as lab:
         options = Options(nameserver=lab.nameserver, nameserver_for=lab.nameserver_for)
         for name in names:
             source = None
-            engine = CoreEngine(options)
+            engine = SteadyEngine(options)
             if name == "instance":
                 source = ws.service("reports")
-                engine = CoreEngine(options, listeners=_lab_listeners(lab, "reports"))
+                engine = SteadyEngine(options, listeners=_lab_listeners(lab, "reports"))
             app = PnetApp(
                 ws, source=source, engine=engine, clock=_clock, instance=name == "instance"
             )
-            async with app.run_test(size=SIZE) as pilot:
+            size = SMALL if name == "small" else SIZE
+            async with app.run_test(size=size) as pilot:
                 await _until(pilot, partial(_has_current, app))
                 await SHOTS[name](app, pilot)
                 await pilot.pause()
@@ -153,11 +203,26 @@ async def take(folder: Path, names: Sequence[str]) -> list[Path]:
     return written
 
 
+def isolated(argv: Sequence[str]) -> int | None:
+    """As root, run again in a network namespace with only loopback (None: run here)."""
+    if os.environ.get(ISOLATED) or os.geteuid() != 0 or shutil.which("unshare") is None:
+        return None
+    if subprocess.run(["unshare", "--net", "true"], check=False).returncode != 0:
+        return None
+    script = 'ip link set lo up && exec "$0" -m tools.screenshots "$@"'
+    command = ["unshare", "--net", "sh", "-c", script, sys.executable, *argv]
+    return subprocess.run(command, env={**os.environ, ISOLATED: "1"}, check=False).returncode
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args_given = list(sys.argv[1:] if argv is None else argv)
+    rc = isolated(args_given)
+    if rc is not None:
+        return rc
     parser = argparse.ArgumentParser(prog="python -m tools.screenshots")
     parser.add_argument("folder", type=Path, help="where to write the SVGs")
     parser.add_argument("--only", nargs="*", choices=list(SHOTS), help="just these views")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_given)
     args.folder.mkdir(parents=True, exist_ok=True)
     for path in asyncio.run(take(args.folder, args.only or list(SHOTS))):
         print(path)

@@ -55,6 +55,10 @@ class Engine(Protocol):
         """Where each of the service's env vars points, and the static findings about it."""
         ...
 
+    def own(self, workspace: Workspace, service: Service) -> Sequence[Finding]:
+        """What the model alone says of the service itself (an open database, too many ports)."""
+        ...
+
     def check_env(
         self, workspace: Workspace, service: Service
     ) -> AsyncGenerator[EngineEvent, None]:
@@ -83,6 +87,7 @@ class EnvPointer:
     service: str | None
     findings: tuple[Finding, ...] = ()
     origin: str = "value"
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -198,9 +203,16 @@ class CoreEngine:
                 pointed.get(var.key) or var.ref_service,
                 tuple(by_key.get(var.key, ())),
                 var.origin,
+                var.note,
             )
             for var in service.env
         ]
+
+    def own(self, workspace: Workspace, service: Service) -> Sequence[Finding]:
+        from pnet import checks
+
+        report = checks.run_offline(workspace, service, [])
+        return [f for f in report.findings if f.subject == f"service:{service.name}"]
 
     async def path(
         self, workspace: Workspace, source: Service | None, target: str

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pnet.diagnose.finding import Finding, Severity
 from pnet.model import Kind, Service
+from pnet.secrets import mask_text
 
 
 class Status(StrEnum):
@@ -52,6 +53,19 @@ TYPE_MARKS = {
     Kind.KEYVALUE: "kv",
 }
 SEVERITY_STYLES = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
+SEVERITY_MARKS = {"error": "✘", "warning": "!", "info": "i"}
+PLACEHOLDER = "PASSWORD"
+_KEEP = " \x00kept\x00 "
+
+
+def shown(text: str) -> str:
+    """Text as the app shows it: secrets masked (a fix's `PASSWORD` placeholder is no secret and
+    stays as written)."""
+    return mask_text(text)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
 def worst(findings: Iterable[Finding]) -> Status:
@@ -82,13 +96,13 @@ def address(service: Service) -> str:
 
 
 def sparkline(values: Iterable[float]) -> str:
+    """Latencies as bars on a scale from 0 to the highest, so noise stays noise: 11 ms to
+    26 ms is `▃█`, not the full height of the scale."""
     blocks = "▁▂▃▄▅▆▇█"
     vals = list(values)
     if not vals:
         return ""
     hi = max(vals)
-    lo = min(vals)
-    span = hi - lo
-    if span <= 0:
+    if hi <= 0:
         return blocks[0] * len(vals)
-    return "".join(blocks[min(7, int((v - lo) / span * 7 + 0.5))] for v in vals)
+    return "".join(blocks[min(7, max(0, round(v / hi * 8) - 1))] for v in vals)

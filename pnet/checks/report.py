@@ -16,6 +16,7 @@ from typing import Any
 from pnet import platforms
 from pnet.diagnose.finding import Finding, Severity
 from pnet.diagnose.live import answered, skipped
+from pnet.diagnose.resolver import WHY, unanswered
 from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
 from pnet.secrets import mask_text
@@ -41,7 +42,10 @@ def state_of(results: tuple[ProbeResult, ...], findings: tuple[Finding, ...]) ->
     ran = [r for r in results if not skipped(r)]
     if not ran:
         return State.NOT_CHECKED
-    if any(not answered(r) for r in ran):
+    failed = [r for r in ran if not answered(r)]
+    if failed and all(unanswered(r) for r in failed):
+        return State.NOT_CHECKED  # a silent name server: its one finding says so
+    if failed:
         return State.ERROR
     return State.OK
 
@@ -66,6 +70,8 @@ class Check:
     def why_not_checked(self) -> str:
         if self.state is not State.NOT_CHECKED:
             return ""
+        if not self.reason and any(unanswered(r) for r in self.results):
+            return WHY
         return self.reason or "no probe ran"
 
     @property

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from pnet.diagnose import live, live_connect, net, static, static_service, where
+from pnet.diagnose import live, live_connect, net, resolver, static, static_service, where
 from pnet.diagnose.context import Context, mask
 from pnet.diagnose.finding import Finding, Location, Severity
 from pnet.diagnose.kinds import KINDS, KindInfo
@@ -61,6 +61,9 @@ def diagnose(
     missing), so the static rules run once per target.
     """
     results = results or {}
+    silent = resolver.silent_servers(targets, results)
+    if silent:
+        results = resolver.without(results, silent)
     ctx = context(
         workspace,
         source,
@@ -78,6 +81,7 @@ def diagnose(
                 seen.add(key)
                 out.append(f)
 
+    add([s.finding() for s in silent])
     mapped: dict[str, None] = {}
     for target in targets:
         got = results.get(target.subject, ())

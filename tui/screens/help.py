@@ -13,15 +13,23 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 MARKS = (
-    ("·", "not probed yet"),
-    ("…", "probing"),
-    ("✔", "every probe answered, no finding"),
+    ("·", "not checked (yet, or it cannot be: the Probes tab says why)"),
+    ("…", "checking"),
+    ("✔", "checked: every probe answered, no finding"),
     ("i", "a note, nothing wrong"),
     ("!", "a warning"),
-    ("✘", "an error: see Findings for the fix"),
+    ("✘", "an error: the Findings tab has the fix"),
+    (" ", "nothing to check (a worker is not probed; a service with no variables)"),
+)
+KINDS = (
     ("⇄", "receives private traffic"),
     ("→", "sends only (worker, cron, free web)"),
     ("∅", "not on the private network (static site)"),
+)
+TREE = (
+    "Each service has two marks: the first is the service itself (p probes it: its name, "
+    "every instance, the protocol), the second is where its variables point (v checks them "
+    "from its side). P does both for every service."
 )
 
 
@@ -44,12 +52,13 @@ class HelpScreen(ModalScreen[None]):
         marks = Table.grid(padding=(0, 2))
         marks.add_column(style="bold", no_wrap=True)
         marks.add_column()
-        for mark, meaning in MARKS:
+        for mark, meaning in (*MARKS, *KINDS):
             marks.add_row(mark, meaning)
         with VerticalScroll(id="help-dialog"):
             yield Static(Text("pnet: keys", style="bold underline"))
             yield Static(keys)
             yield Static(Text("\nmarks", style="bold underline"))
+            yield Static(Text(TREE))
             yield Static(marks)
             yield Static(
                 Text(

@@ -80,6 +80,14 @@ class ConnectView(Vertical):
         else:
             options.action_first()
 
+    def show_nothing(self, text: str) -> None:
+        """No service is selected (a filter matches none)."""
+        self.service = None
+        self.shown = []
+        self.notes = []
+        self.query_one("#connect-title", Static).update(Text(text, style="dim"))
+        self.query_one("#connect-fields", OptionList).clear_options()
+
     def _prompt(self, f: ConnectField) -> Text | Table:
         value = Text(f.value, style="" if f.copyable else "dim")
         if f.secret:
@@ -96,6 +104,20 @@ class ConnectView(Vertical):
         """What the tab shows, as text: one `Tab / Label: value` line per field, then the notes."""
         lines = [f"{tab} / {label}: {value}" for tab, label, value in self.shown]
         return "\n".join(lines + self.notes)
+
+    @staticmethod
+    def values(
+        workspace: Workspace, service: Service, tab: str, label: str
+    ) -> tuple[ConnectField, ConnectField] | None:
+        """A field as it is (to copy) and as it may be shown (secrets masked)."""
+        raw = masked = None
+        for t in connect_tabs(workspace, service, reveal=True):
+            if t.name == tab:
+                raw = t.field(label) or raw
+        for t in connect_tabs(workspace, service, reveal=False):
+            if t.name == tab:
+                masked = t.field(label) or masked
+        return (raw, masked) if raw is not None and masked is not None else None
 
     def highlighted_field(self) -> tuple[str, str] | None:
         options = self.query_one("#connect-fields", OptionList)

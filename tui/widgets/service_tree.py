@@ -1,4 +1,6 @@
-"""The workspace tree: regions (Railway: environments) -> services, with their marks."""
+"""The workspace tree: regions (Railway: environments) -> services, each with two marks: its
+health (what probing it found) and its variables (where they point), then its name, type and
+internal address."""
 
 from __future__ import annotations
 
@@ -16,6 +18,12 @@ from pnet.tui.status import TYPE_MARKS, Status, address, receive_mark
 
 ADDRESS_WIDTH = 20
 GUIDES = 4
+MARKS = 4
+
+
+def ellipsis(text: str, room: int) -> str:
+    """`text` in `room` columns, cut with `…` when longer."""
+    return text if len(text) <= room else text[: max(0, room - 1)] + "…"
 
 
 def squeeze(addr: str, room: int) -> str:
@@ -45,11 +53,23 @@ class ServiceTree(Tree[Service | None]):
         def control(self) -> ServiceTree:
             return self.tree
 
+    @dataclass
+    class Emptied(Message):
+        """The filter hides every service: nothing is selected."""
+
+        tree: ServiceTree
+        filter_text: str
+
+        @property
+        def control(self) -> ServiceTree:
+            return self.tree
+
     def __init__(self, workspace: Workspace, *, id: str | None = None) -> None:
         title = workspace.project or workspace.name
         super().__init__(f"{title} ({workspace.platform})", id=id)
         self.workspace = workspace
         self.statuses: dict[str, Status] = {}
+        self.reach: dict[str, Status] = {}
         self.filter_text = ""
         self.compact = False
         self.show_root = False
@@ -65,12 +85,14 @@ class ServiceTree(Tree[Service | None]):
         if not text:
             return True
         status = self.statuses.get(service.name, Status.UNKNOWN)
+        reach = self.reach.get(service.name)
         hay = [
             service.name,
             service.kind.value,
             TYPE_MARKS[service.kind],
             service.type.label,
             str(status),
+            str(reach or ""),
             service.host or "",
             service.location or "",
         ]
@@ -101,6 +123,14 @@ class ServiceTree(Tree[Service | None]):
             for svc in shown:
                 node = branch.add_leaf(self.label_for(svc), data=svc)
                 self._by_name[svc.name] = node
+        if not self._by_name:
+            shown_filter = ellipsis(self.filter_text.strip(), 20)
+            self.root.add_leaf(
+                Text.assemble((f"no match for “{shown_filter}”", "bold"), (" (esc clears)", "dim")),
+                data=None,
+            )
+            self.post_message(self.Emptied(self, self.filter_text))
+            return
         want = selected.name if selected is not None else None
         self._restore(want)
         self.call_after_refresh(self._settle, want)
@@ -118,11 +148,17 @@ class ServiceTree(Tree[Service | None]):
 
     def label_for(self, svc: Service) -> Text:
         status = self.statuses.get(svc.name, Status.UNKNOWN)
+        reach = self.reach.get(svc.name)
+        health = (status.mark, status.style)
+        if status is Status.UNKNOWN and not svc.type.receives:
+            health = (" ", "")
         width = self._name_width()
         text = Text.assemble(
-            (status.mark, status.style),
+            health,
             " ",
-            (svc.name.ljust(width)[:width], "bold" if svc.type.receives else ""),
+            (reach.mark, reach.style) if reach is not None else " ",
+            " ",
+            (ellipsis(svc.name, width).ljust(width), "bold" if svc.type.receives else ""),
             " ",
             (TYPE_MARKS[svc.kind].ljust(7), "cyan"),
             (receive_mark(svc), "green" if svc.type.receives else "dim"),
@@ -152,11 +188,11 @@ class ServiceTree(Tree[Service | None]):
         longest = max(
             len(self._short(address(s)) or "no internal address") for s in self.workspace.services
         )
-        return GUIDES + 2 + self._name_width() + 1 + 7 + 2 + longest
+        return GUIDES + MARKS + self._name_width() + 1 + 7 + 2 + longest
 
     def fit(self, columns: int) -> None:
         """Truncate addresses to what `columns` leaves them."""
-        room = max(8, columns - (GUIDES + 2 + self._name_width() + 1 + 7 + 2))
+        room = max(8, columns - (GUIDES + MARKS + self._name_width() + 1 + 7 + 2))
         if room != self.address_width:
             self.address_width = room
             for name, node in self._by_name.items():
@@ -164,8 +200,13 @@ class ServiceTree(Tree[Service | None]):
                 if svc is not None:
                     node.set_label(self.label_for(svc))
 
-    def set_status(self, name: str, status: Status) -> None:
+    def set_marks(self, name: str, status: Status, reach: Status | None) -> None:
+        """The service's health and its variables' marks (None: it reads no variable)."""
         self.statuses[name] = status
+        if reach is None:
+            self.reach.pop(name, None)
+        else:
+            self.reach[name] = reach
         node = self._by_name.get(name)
         svc = self.workspace.service(name)
         if node is not None and svc is not None:
