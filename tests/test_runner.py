@@ -125,7 +125,10 @@ async def test_a_job_that_overruns_its_timeout() -> None:
     assert cancelled.is_set()
 
 
-async def test_the_deadline_turns_every_unfinished_job_into_a_timeout() -> None:
+async def test_the_deadline_ends_every_job_unfinished_or_not_started() -> None:
+    """A job cut off by the deadline timed out; one that never started was not checked
+    (overloaded): it is skipped, never a timeout and never ok."""
+
     async def forever() -> ProbeResult:
         await asyncio.sleep(30)
         return _ok("never")
@@ -140,11 +143,15 @@ async def test_the_deadline_turns_every_unfinished_job_into_a_timeout() -> None:
     assert len(results) == 6
     by_key = {r.key: r for r in results}
     assert by_key["quick"].ok
-    timeouts = [by_key[f"k{i}"] for i in range(5)]
-    assert all(r.outcome is Outcome.TIMEOUT for r in timeouts)
-    assert {r.kind for r in timeouts} == {"dns"}
-    assert sum("not started" in r.detail for r in timeouts) == 3
-    assert sum("unfinished" in r.detail for r in timeouts) == 2
+    ended = [by_key[f"k{i}"] for i in range(5)]
+    assert {r.kind for r in ended} == {"dns"}
+    unfinished = [r for r in ended if "unfinished" in r.detail]
+    not_started = [r for r in ended if "not started" in r.detail]
+    assert len(unfinished) == 2 and len(not_started) == 3
+    assert all(r.outcome is Outcome.TIMEOUT for r in unfinished)
+    assert all(r.outcome is Outcome.OVERLOADED for r in not_started)
+    assert all(r.evidence == {"skipped": True, "overloaded": True} for r in not_started)
+    assert all("overloaded" in r.detail for r in not_started)
     assert not _others()
 
 
