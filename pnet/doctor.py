@@ -277,19 +277,17 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
         tty = bool(getattr(err, "isatty", lambda: False)())
         total = checks.count_jobs(workspace, source, targets, options) if tty else 0
         progress = _Progress(err, total, tty)
-        import asyncio
+        from pnet.checks.run import run_sync
 
         try:
-            report = asyncio.run(
-                checks.run(
-                    workspace,
-                    source,
-                    targets,
-                    options,
-                    listeners=listeners,
-                    inside=inside,
-                    on_result=lambda subject, _r: progress.step(subject),
-                )
+            report = run_sync(
+                workspace,
+                source,
+                targets,
+                options,
+                listeners=listeners,
+                inside=inside,
+                on_result=lambda subject, _r: progress.step(subject),
             )
         finally:
             progress.close()
