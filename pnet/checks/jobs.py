@@ -84,6 +84,8 @@ class Shared:
         if task is None:
             task = asyncio.ensure_future(make())
             self.tasks[key] = task
+        elif task.done() and not task.cancelled() and task.exception() is None:
+            return task.result()
         return await asyncio.shield(task)
 
     def _session(self) -> Session:
@@ -309,7 +311,7 @@ def _not_connected(kind: str, shown: str, failure: ProbeResult | None, key: str)
 
 
 def _rekey(r: ProbeResult, key: str) -> ProbeResult:
-    return replace(r, key=key)
+    return ProbeResult(r.kind, r.target, r.outcome, r.elapsed_ms, r.detail, r.evidence, key)
 
 
 def _hp(address: str, port: int) -> str:
