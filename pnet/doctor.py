@@ -293,7 +293,8 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
             progress.close()
 
     if args.format == "json":
-        out.write(render_json(report, unicode=_unicode_ok(out)))
+        tty = bool(getattr(out, "isatty", lambda: False)())
+        out.write(render_json(report, unicode=_unicode_ok(out), compact=not tty))
     else:
         style = Style(color=_use_color(args.color, out, env), unicode=_unicode_ok(out))
         out.write(render_text(report, style))
