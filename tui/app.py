@@ -29,6 +29,7 @@ from pnet.secrets import MASK, mask_text
 from pnet.tui import export
 from pnet.tui.commands import PnetCommands
 from pnet.tui.engine import CoreEngine, Engine, EnvPointer, Finished, InstanceView, Landed
+from pnet.tui.redraw import Coalesced
 from pnet.tui.screens.help import HelpScreen
 from pnet.tui.screens.pathcheck import PathCheckScreen
 from pnet.tui.status import Status, worst
@@ -270,6 +271,8 @@ class PnetApp(App[int]):
         self.last_export: tuple[Path, Path] | None = None
         self.instance_view: InstanceView | None = None
         self._collapsed = False
+        self._status_redraw = Coalesced(self, self._draw_status_line)
+        self._summary_redraw = Coalesced(self, self._draw_probe_summary)
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -396,6 +399,10 @@ class PnetApp(App[int]):
             tree.select_service(name)
 
     def _probe_summary(self) -> None:
+        """The summary above the probe table, at most every REDRAW_S while results pour in."""
+        self._summary_redraw()
+
+    def _draw_probe_summary(self) -> None:
         svc = self.current
         if svc is None:
             return
@@ -761,6 +768,10 @@ class PnetApp(App[int]):
         self._status_line()
 
     def _status_line(self) -> None:
+        """The status bar, at most every REDRAW_S while results pour in."""
+        self._status_redraw()
+
+    def _draw_status_line(self) -> None:
         bar = self.query_one("#statusbar", Static)
         text = Text()
         if self.sweep_state is not None:
