@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import resource
+import time
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
@@ -256,3 +257,47 @@ def test_default_concurrency_follows_the_fd_limit(monkeypatch: pytest.MonkeyPatc
     assert default_concurrency() == 1
     monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY, 0))
     assert default_concurrency() == runner_mod.MAX_CONCURRENCY
+
+
+async def test_a_timeout_the_busy_loop_explains_is_overloaded() -> None:
+    """The loop was held for most of the probe's wait: its timeout says nothing of the network,
+    so it is not checked (overloaded), never a timeout; a timeout on time stays a timeout."""
+
+    def hold_the_loop() -> None:
+        time.sleep(0.3)
+
+    async def hogged() -> ProbeResult:
+        hold_the_loop()
+        await asyncio.sleep(0)
+        return ProbeResult(kind="tcp", target="x:1", outcome=Outcome.TIMEOUT, elapsed_ms=400)
+
+    async def honest() -> ProbeResult:
+        await asyncio.sleep(0.3)
+        return ProbeResult(kind="tcp", target="y:1", outcome=Outcome.TIMEOUT, elapsed_ms=400)
+
+    (busy,) = await _collect([Job(key="busy", run=hogged, timeout=5, wait=0.4)])
+    assert busy.outcome is Outcome.OVERLOADED and busy.key == "busy"
+    assert busy.evidence == {"skipped": True, "overloaded": True}
+    assert "overloaded" in busy.detail
+    (late,) = await _collect([Job(key="late", run=honest, timeout=5, wait=0.4)])
+    assert late.outcome is Outcome.TIMEOUT
+
+
+async def test_the_bound_grows_while_the_loop_keeps_time() -> None:
+    active = 0
+    peak = 0
+
+    def make(i: int) -> Job:
+        async def body() -> ProbeResult:
+            nonlocal active, peak
+            active += 1
+            peak = max(peak, active)
+            await asyncio.sleep(0.4)
+            active -= 1
+            return _ok(str(i))
+
+        return _job(f"wait:{i}", body)
+
+    results = await _collect([make(i) for i in range(200)])
+    assert len(results) == 200
+    assert runner_mod.START_CONCURRENCY < peak <= default_concurrency()
