@@ -6,8 +6,9 @@
 
 - with `concurrency=N`, at most N jobs run at a time; without it the bound adapts to the
   machine: it grows while the event loop keeps time and shrinks when the loop runs late, so
-  the loop is never what a probe waits for (never above `default_concurrency()`); jobs are
-  taken from the iterable lazily, as slots free up;
+  the loop is never what a probe waits for, and it counts the jobs at work, not those left
+  waiting on a silent peer (never above `default_concurrency()` in all); jobs are taken from
+  the iterable lazily, as slots free up;
 - each job gets `job.timeout` seconds from the moment it starts; one that overruns is cancelled
   and becomes a `timeout` result with the job's key;
 - a timeout the machine itself can explain (the event loop ran late for a good part of the
@@ -47,7 +48,10 @@ START_CONCURRENCY = 32
 MIN_CONCURRENCY = 4
 TICK_S = 0.01
 LATE_S = 0.02
-ON_TIME_S = 0.004
+ON_TIME_S = 0.01
+STALL_S = 0.05
+WAITING_S = 0.1
+BUSY = 0.7
 OVERLOAD_SHARE = 0.25
 TIMEOUTS = frozenset({Outcome.TIMEOUT})
 
@@ -69,9 +73,16 @@ _CURRENT: contextvars.ContextVar[Load | None] = contextvars.ContextVar("pnet_loa
 class Load:
     """How late the event loop runs, measured by a timer every `TICK_S` (not a task).
 
-    `stalled()` is the lateness added up since the start, including the current one, so the
-    lateness during a probe is `stalled() - mark` with `mark = stalled()` taken as it starts.
-    `lag` is the lateness of the last ticks (the larger of the last and half the previous).
+    `stalled()` adds up the stalls, the times the loop (or the process) could not run for
+    `STALL_S` or more, including the current one, so the stalls during a probe are
+    `stalled() - mark` with `mark = stalled()` taken as it starts. Shorter lateness is the
+    loop at work: a reply that lands meanwhile is read a few milliseconds later, which a
+    timeout of a second does not notice.
+
+    `lag` is the lateness of the last ticks (the larger of the last and half the previous);
+    `busy`, the share of those ticks this process spent on a CPU: a late loop that is busy is
+    doing too much, one that is not waits for a CPU other processes hold, and doing less would
+    not make it sooner.
     """
 
     def __init__(self) -> None:
@@ -80,7 +91,9 @@ class Load:
         self._handle: asyncio.TimerHandle | None = self._loop.call_at(self._due, self._tick)
         self.total = 0.0
         self.lag = 0.0
+        self.busy = 0.0
         self.ticks = 0
+        self._clock = (time.perf_counter(), time.process_time())
         self.listeners: list[collections.abc.Callable[[], None]] = []
 
     @staticmethod
@@ -90,8 +103,14 @@ class Load:
     def _tick(self) -> None:
         now = self._loop.time()
         late = max(0.0, now - self._due)
-        self.total += late
+        if late >= STALL_S:
+            self.total += late
         self.lag = max(late, self.lag / 2)
+        wall, cpu = time.perf_counter(), time.process_time()
+        spent = wall - self._clock[0]
+        if spent > 0:
+            self.busy = 0.5 * self.busy + 0.5 * min(1.0, (cpu - self._clock[1]) / spent)
+        self._clock = (wall, cpu)
         self.ticks += 1
         self._due = now + TICK_S
         self._handle = self._loop.call_at(self._due, self._tick)
@@ -99,7 +118,8 @@ class Load:
             listener()
 
     def stalled(self) -> float:
-        return self.total + max(0.0, self._loop.time() - self._due)
+        late = self._loop.time() - self._due
+        return self.total + (late if late >= STALL_S else 0.0)
 
     def stop(self) -> None:
         if self._handle is not None:
@@ -126,7 +146,12 @@ def judge(result: ProbeResult, mark: float | None, wait: float, load: Load | Non
 
 
 class _Bound:
-    """The concurrency bound: fixed, or adapting to the loop's lateness."""
+    """The concurrency bound: fixed, or adapting to the loop's lateness.
+
+    Adapting, `limit` bounds the jobs at work: those started in the last `WAITING_S`. A job
+    older than that is waiting on the network (a silent server holds it for a whole timeout)
+    and costs the loop nothing, so it leaves its slot to a new job; `ceiling` bounds them all.
+    """
 
     def __init__(self, fixed: int | None, load: Load) -> None:
         self.ceiling = max(1, fixed if fixed is not None else default_concurrency())
@@ -135,14 +160,39 @@ class _Bound:
         self.load = load
         self.wanted = False
         self.wake = asyncio.Event()
+        self.recent: collections.deque[tuple[float, asyncio.Task[ProbeResult]]] = (
+            collections.deque()
+        )
+        self.young: set[asyncio.Task[ProbeResult]] = set()
+
+    def started(self, task: asyncio.Task[ProbeResult], now: float) -> None:
+        if self.adaptive:
+            self.recent.append((now, task))
+            self.young.add(task)
+
+    def finished(self, task: asyncio.Task[ProbeResult]) -> None:
+        self.young.discard(task)
+
+    def room(self, running: int) -> bool:
+        """Whether one more job may start now."""
+        if running >= self.ceiling:
+            return False
+        if not self.adaptive:
+            return running < self.limit
+        old = time.perf_counter() - WAITING_S
+        while self.recent and self.recent[0][0] < old:
+            self.young.discard(self.recent.popleft()[1])
+        return len(self.young) < self.limit
 
     def adapt(self) -> None:
         if not self.adaptive:
             return
-        lag = self.load.lag
-        if lag > LATE_S:
+        if self.wanted and self.young:
+            self.wake.set()
+        lag, busy = self.load.lag, self.load.busy
+        if lag > LATE_S and busy > BUSY:
             self.limit = max(min(MIN_CONCURRENCY, self.ceiling), self.limit * 3 // 4)
-        elif lag < ON_TIME_S and self.wanted and self.limit < self.ceiling:
+        elif (lag < ON_TIME_S or busy < BUSY) and self.wanted and self.limit < self.ceiling:
             self.limit = min(self.ceiling, self.limit + max(1, self.limit // 4))
             self.wake.set()
 
@@ -218,7 +268,7 @@ async def run_jobs(
 
     try:
         while True:
-            while not exhausted and len(running) < bound.limit:
+            while not exhausted and bound.room(len(running)):
                 job = next(queue, None)
                 if job is None:
                     exhausted = True
@@ -229,15 +279,18 @@ async def run_jobs(
                     _run_one(job, load), name=f"pnet-probe {job.key}", context=context
                 )
                 task.add_done_callback(landed)
-                running[task] = (job, time.perf_counter())
+                now = time.perf_counter()
+                running[task] = (job, now)
+                bound.started(task, now)
             bound.wanted = not exhausted
             if not running:
                 return
             while done:
                 task = done.popleft()
+                bound.finished(task)
                 if running.pop(task, None) is not None:
                     yield task.result()
-            if running and (exhausted or len(running) >= bound.limit):
+            if running and (exhausted or not bound.room(len(running))):
                 remaining = None if end is None else end - loop.time()
                 if remaining is not None and remaining <= 0:
                     break
