@@ -4,7 +4,8 @@ Opens the app (Textual's headless Pilot, 120x36) on the fixture with the real en
 lab's nameserver, times its first frame, presses `P` and times the sweep until the app says it
 is done, while pressing a key now and then (down, up) and timing how long the app takes to
 answer each. Prints one JSON object: first_frame_s, sweep_s, frames (screen updates sent
-during the sweep), key latencies (ms), and the process's peak memory (MB).
+during the sweep, the keys' own included), draws (redraws of the status line and the probe
+summary), key latencies (ms), and the process's peak memory (MB).
 """
 
 from __future__ import annotations
@@ -77,6 +78,20 @@ async def measure(path: str, nameserver: tuple[str, int], keys: int) -> dict[str
         original(screen, renderable)
 
     app._display = counting  # type: ignore[method-assign]
+    draws = 0
+
+    def gated(draw: Any) -> Any:
+        def counted() -> None:
+            nonlocal draws
+            draws += 1
+            draw()
+
+        return counted
+
+    for name in ("_status_redraw", "_summary_redraw"):
+        gate = getattr(app, name, None)
+        if gate is not None:
+            gate.draw = gated(gate.draw)
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(10_000):
             if first is not None:
@@ -85,6 +100,7 @@ async def measure(path: str, nameserver: tuple[str, int], keys: int) -> dict[str
         tree = app.query_one(ServiceTree)
         await pilot.pause(0.2)
         frames = 0
+        draws = 0
         sweep_started = time.perf_counter()
         _send(app, "P", "P")
         for _ in range(int(KEY_LIMIT_S * 1000)):
@@ -118,6 +134,8 @@ async def measure(path: str, nameserver: tuple[str, int], keys: int) -> dict[str
         "statuses": marks,
         "frames": frames,
         "frames_per_s": round(frames / sweep, 1) if sweep else 0.0,
+        "draws": draws,
+        "draws_per_s": round(draws / sweep, 1) if sweep else 0.0,
         "keys": len(latencies),
         "keys_unanswered": lost,
         "key_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
