@@ -266,7 +266,8 @@ def sweep_section(
         xcmd = ["xargs", "-d", "\n", "-P", str(XARGS_P), "-I", "CMD", "sh", "-c", "CMD"]
         d = Series("doctor", " ".join(dcmd))
         f = Series("floor", " ".join(fcmd))
-        x = Series("xargs", f"{' '.join(xcmd)} < {lines_file}")
+        shown = " ".join("'\\n'" if part == "\n" else part for part in xcmd)
+        x = Series("xargs", f"{shown} < {lines_file}")
         data = lines_file.read_bytes()
         series: list[tuple[Series, Callable[[], Run]]] = [
             (d, lambda: run(dcmd)),
@@ -473,6 +474,11 @@ def main(argv: list[str] | None = None) -> int:
     doctor = [args.doctor]
     rounds = max(3, args.runs)
     res = Results(machine())
+    res.notes.append(
+        "workspaces: `python -m bench.workspace N` (seed 1) at each size; the silent sweep's "
+        "`python -m bench.workspace 300 --silent 100 --seed 3` and `--seed 3` without silent "
+        "services; the lab's `--seed 5`"
+    )
     print(f"pnet bench: {res.machine['cores']} cores, load {res.machine['load']}", flush=True)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     with tempfile.TemporaryDirectory(prefix="pnet-bench-") as tmpdir:
