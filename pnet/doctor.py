@@ -361,19 +361,17 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
         tty = bool(getattr(err, "isatty", lambda: False)())
         total = checks.count_jobs(workspace, source, targets, options) if tty else 0
         progress = _Progress(err, total, tty)
-        import asyncio
+        from pnet.checks.run import run_sync
 
         try:
-            report = asyncio.run(
-                checks.run(
-                    workspace,
-                    source,
-                    targets,
-                    options,
-                    listeners=listeners,
-                    inside=inside,
-                    on_result=lambda subject, _r: progress.step(subject),
-                )
+            report = run_sync(
+                workspace,
+                source,
+                targets,
+                options,
+                listeners=listeners,
+                inside=inside,
+                on_result=lambda subject, _r: progress.step(subject),
             )
         finally:
             progress.close()
@@ -392,6 +390,7 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
         root=env.get("GITHUB_WORKSPACE") or cwd,
         cwd=cwd,
         read=_read_text,
+        compact=not bool(getattr(out, "isatty", lambda: False)()),
     )
     _say(out, render(args.format, report, written))
     out.flush()

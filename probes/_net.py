@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import ipaddress
 import re
 import socket
@@ -46,6 +47,7 @@ class Clock:
         return max(0.0, self.timeout - (time.perf_counter() - self.started))
 
 
+@functools.lru_cache(maxsize=8192)
 def ip_family(host: str) -> int | None:
     """4 or 6 for an IP literal, None for a name."""
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .dns import RESOLV_CONF, resolve
+from .dnswire import RESOLV_CONF, Session
 from .result import Outcome, ProbeResult
 
 KIND = "discovery"
@@ -20,11 +20,26 @@ async def discover(
     nameserver: tuple[str, int] | None = None,
     timeout: float = 2.0,  # noqa: ASYNC109
     resolv_conf: str = RESOLV_CONF,
+    session: Session | None = None,
 ) -> ProbeResult:
     """Resolve a discovery name (kind "discovery"; evidence name, addresses, count, a, aaaa)."""
-    answer = await resolve(
-        name, nameserver=nameserver, timeout=timeout, resolv_conf=resolv_conf, kind=KIND
-    )
+    if session is not None and nameserver is not None:
+        from . import dnswire
+
+        answer = await dnswire.resolve(
+            name, nameserver=nameserver, session=session, timeout=timeout, kind=KIND
+        )
+    else:
+        from .dns import resolve
+
+        answer = await resolve(
+            name,
+            nameserver=nameserver,
+            timeout=timeout,
+            resolv_conf=resolv_conf,
+            kind=KIND,
+            session=session,
+        )
     addresses = [*answer.evidence.get("a", []), *answer.evidence.get("aaaa", [])]
     evidence = {
         "name": name,

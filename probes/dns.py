@@ -4,6 +4,11 @@ Queries go through dnspython's async resolver. Without `nameserver` the resolver
 system configuration (`/etc/resolv.conf`: nameservers, search list, ndots), as glibc would;
 with `nameserver=(host, port)` only that server is asked and no system file is read.
 
+A run that asks many names passes one `Session`: every query to a nameserver then goes through
+one UDP socket of the session (replies matched by id), and the resolver built from the
+configuration is reused; `Session.close()` closes the sockets. Without a session each lookup
+opens and closes its own sockets.
+
 A and AAAA are asked concurrently. The result is `ok` when either family has an address;
 otherwise the most telling failure wins: `nxdomain` (the name does not exist), `servfail`
 (the server answered SERVFAIL or REFUSED), `protocol-error` (a reply that is not DNS, or not
@@ -15,11 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from dataclasses import dataclass, field
 from typing import Any
 
 import dns.asyncquery
 import dns.asyncresolver
+import dns.entropy
 import dns.exception
 import dns.inet
 import dns.message
@@ -31,19 +36,12 @@ import dns.rdatatype
 import dns.resolver
 
 from ._net import Clock, describe_exception, hostport, ip_family, result
+from .dnswire import RESOLV_CONF, Family, Queued, Session, Stray, evidence, summary
 from .result import Outcome, ProbeResult
 
-KIND = "dns"
-RESOLV_CONF = "/etc/resolv.conf"
+__all__ = ["RESOLV_CONF", "Session", "resolve"]
 
-_FAILURE_ORDER = (
-    Outcome.NXDOMAIN,
-    Outcome.SERVFAIL,
-    Outcome.PROTOCOL_ERROR,
-    Outcome.TIMEOUT,
-    Outcome.NO_NAMESERVER,
-    Outcome.ERROR,
-)
+KIND = "dns"
 
 
 class _StrictDo53(dns.nameserver.Do53Nameserver):
@@ -53,6 +51,8 @@ class _StrictDo53(dns.nameserver.Do53Nameserver):
     at that address is answering, and answering wrong. The UDP socket is connected, so an
     ICMP port-unreachable says at once that nothing listens there.
     """
+
+    session: Session | None = None
 
     async def async_query(
         self,
@@ -75,6 +75,10 @@ class _StrictDo53(dns.nameserver.Do53Nameserver):
                 backend,
                 one_rr_per_rrset,
                 ignore_trailing,
+            )
+        if self.session is not None and not source and not source_port:
+            return await _exchange(
+                self.session, self.address, self.port, request, timeout, one_rr_per_rrset
             )
         family = dns.inet.af_for_address(self.address)
         local = (source or ("::" if family == socket.AF_INET6 else "0.0.0.0"), source_port)
@@ -100,25 +104,54 @@ class _StrictDo53(dns.nameserver.Do53Nameserver):
             )
 
 
-@dataclass
-class _Family:
-    rdtype: str
-    outcome: Outcome
-    addresses: list[str] = field(default_factory=list)
-    ttl: int | None = None
-    canonical: str | None = None
-    why: str = ""
+async def _exchange(
+    session: Session,
+    address: str,
+    port: int,
+    request: dns.message.QueryMessage,
+    timeout: float,  # noqa: ASYNC109
+    one_rr_per_rrset: bool,
+) -> dns.message.Message:
+    """A UDP exchange on the session's socket to that server, read as dnspython reads one."""
+    channel = await session.channel(address, port)
+
+    def wire(qid: int) -> bytes:
+        request.id = qid
+        return bytes(request.to_wire())
+
+    try:
+        _, reply_wire = await channel.exchange(wire, timeout)
+    except (TimeoutError, Queued):
+        raise dns.exception.Timeout(timeout=timeout) from None  # type: ignore[no-untyped-call]
+    except Stray as stray:
+        dns.message.from_wire(stray.args[0], one_rr_per_rrset=one_rr_per_rrset)
+        raise dns.query.BadResponse from None
+    reply = dns.message.from_wire(
+        reply_wire, one_rr_per_rrset=one_rr_per_rrset, raise_on_truncation=True
+    )
+    if not request.is_response(reply):
+        raise dns.query.BadResponse
+    return reply
+
+
+def _strict(address: str, port: int, session: Session | None) -> _StrictDo53:
+    ns = _StrictDo53(address, port)
+    ns.session = session
+    return ns
 
 
 def _make_resolver(
-    nameserver: tuple[str, int] | None, timeout: float, resolv_conf: str
+    nameserver: tuple[str, int] | None,
+    timeout: float,
+    resolv_conf: str,
+    session: Session | None = None,
 ) -> tuple[dns.asyncresolver.Resolver, str | None, bool]:
     if nameserver is not None:
         resolver = dns.asyncresolver.Resolver(configure=False)
         host, port = nameserver
         if ip_family(host) is None or not 0 < port < 65536:
             raise ValueError("a nameserver is an IP address and a port")
-        resolver.nameservers = [_StrictDo53(host, port)]
+        resolver.nameservers = [_strict(host, port, session)]
         resolver.search = []
         resolver.domain = dns.name.root
         search = False
@@ -127,9 +160,9 @@ def _make_resolver(
         strict: list[dns.nameserver.Nameserver] = []
         for ns in resolver.nameservers:
             if isinstance(ns, str):
-                strict.append(_StrictDo53(ns, resolver.port))
+                strict.append(_strict(ns, resolver.port, session))
             elif type(ns) is dns.nameserver.Do53Nameserver:
-                strict.append(_StrictDo53(ns.address, ns.port))
+                strict.append(_strict(ns.address, ns.port, session))
             else:
                 strict.append(ns)
         resolver.nameservers = strict
@@ -189,69 +222,30 @@ def _classify_no_nameservers(exc: dns.resolver.NoNameservers) -> tuple[Outcome, 
 
 async def _query(
     resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, search: bool
-) -> _Family:
+) -> Family:
     try:
         answer = await resolver.resolve(name, rdtype, search=search, raise_on_no_answer=False)
     except dns.resolver.NXDOMAIN:
-        return _Family(rdtype, Outcome.NXDOMAIN, why="NXDOMAIN: the name does not exist")
+        return Family(rdtype, Outcome.NXDOMAIN, why="NXDOMAIN: the name does not exist")
     except dns.resolver.NoAnswer:
-        return _Family(rdtype, Outcome.NO_ANSWER, why=f"no {rdtype} record")
+        return Family(rdtype, Outcome.NO_ANSWER, why=f"no {rdtype} record")
     except dns.resolver.NoNameservers as exc:
         outcome, why = _classify_no_nameservers(exc)
-        return _Family(rdtype, outcome, why=why)
+        return Family(rdtype, outcome, why=why)
     except dns.exception.Timeout:
-        return _Family(rdtype, Outcome.TIMEOUT, why="no reply in time")
+        return Family(rdtype, Outcome.TIMEOUT, why="no reply in time")
     except dns.resolver.NoResolverConfiguration as exc:
-        return _Family(rdtype, Outcome.NO_NAMESERVER, why=describe_exception(exc))
+        return Family(rdtype, Outcome.NO_NAMESERVER, why=describe_exception(exc))
     except (dns.name.NameTooLong, dns.name.LabelTooLong, dns.name.EmptyLabel) as exc:
-        return _Family(rdtype, Outcome.ERROR, why=f"not a valid DNS name ({exc})")
+        return Family(rdtype, Outcome.ERROR, why=f"not a valid DNS name ({exc})")
     except (dns.exception.DNSException, OSError, ValueError) as exc:
-        return _Family(rdtype, Outcome.ERROR, why=describe_exception(exc))
+        return Family(rdtype, Outcome.ERROR, why=describe_exception(exc))
     rrset = answer.rrset
     if rrset is None:
-        return _Family(rdtype, Outcome.NO_ANSWER, why=f"no {rdtype} record")
+        return Family(rdtype, Outcome.NO_ANSWER, why=f"no {rdtype} record")
     addresses = sorted({rdata.to_text() for rdata in rrset})
     canonical = answer.canonical_name.to_text(omit_final_dot=True)
-    return _Family(rdtype, Outcome.OK, addresses, rrset.ttl, canonical)
-
-
-def _evidence(families: list[_Family], nameserver: str | None, name: str) -> dict[str, Any]:
-    by_type = {f.rdtype: f for f in families}
-    ttls = [f.ttl for f in families if f.ttl is not None]
-    evidence: dict[str, Any] = {
-        "a": by_type["A"].addresses if "A" in by_type else [],
-        "aaaa": by_type["AAAA"].addresses if "AAAA" in by_type else [],
-        "ttl": min(ttls) if ttls else None,
-        "nameserver": nameserver,
-    }
-    canonical = next((f.canonical for f in families if f.canonical), None)
-    if canonical and canonical != name.rstrip("."):
-        evidence["canonical"] = canonical
-    failed = {f.rdtype.lower(): str(f.outcome) for f in families if f.outcome is not Outcome.OK}
-    if failed:
-        evidence["families"] = failed
-    return evidence
-
-
-def _summary(name: str, families: list[_Family]) -> tuple[Outcome, str]:
-    found = [f for f in families if f.outcome is Outcome.OK]
-    if found:
-        addresses = [a for f in found for a in f.addresses]
-        ttls = [f.ttl for f in found if f.ttl is not None]
-        ttl = min(ttls) if ttls else None
-        detail = f"{name} → {', '.join(addresses)}" + (f" (ttl {ttl} s)" if ttl is not None else "")
-        missing = [f.rdtype for f in families if f.outcome is not Outcome.OK]
-        if missing:
-            detail += f"; no {'/'.join(missing)}"
-        return Outcome.OK, detail
-    if all(f.outcome is Outcome.NO_ANSWER for f in families):
-        wanted = "/".join(f.rdtype for f in families)
-        return Outcome.NO_ANSWER, f"{name} exists but has no {wanted} record"
-    for outcome in _FAILURE_ORDER:
-        for fam in families:
-            if fam.outcome is outcome:
-                return outcome, f"{name}: {fam.why}"
-    return Outcome.ERROR, f"{name}: no answer"
+    return Family(rdtype, Outcome.OK, addresses, rrset.ttl, canonical)
 
 
 async def resolve(
@@ -262,19 +256,28 @@ async def resolve(
     families: tuple[str, ...] = ("A", "AAAA"),
     resolv_conf: str = RESOLV_CONF,
     kind: str = KIND,
+    session: Session | None = None,
 ) -> ProbeResult:
     """Resolve `name` to its A and AAAA records (kind "dns"; evidence a, aaaa, ttl, nameserver).
 
-    `resolv_conf` names the system configuration file read when no nameserver is given.
+    `resolv_conf` names the system configuration file read when no nameserver is given;
+    `session` shares sockets and resolvers with the other lookups of a run.
     """
     clock = Clock(timeout)
     empty: dict[str, Any] = {"a": [], "aaaa": [], "ttl": None, "nameserver": None}
     literal = ip_family(name)
     if literal is not None:
-        evidence = dict(empty, **{"a" if literal == 4 else "aaaa": [name]})
-        return result(kind, name, Outcome.OK, clock, f"{name} is an address (no lookup)", evidence)
+        found = dict(empty, **{"a" if literal == 4 else "aaaa": [name]})
+        return result(kind, name, Outcome.OK, clock, f"{name} is an address (no lookup)", found)
     try:
-        resolver, label, search = _make_resolver(nameserver, timeout, resolv_conf)
+        if session is not None:
+            made = session.cache.get((nameserver, timeout, resolv_conf))
+            if made is None:
+                made = _make_resolver(nameserver, timeout, resolv_conf, session)
+                session.cache[(nameserver, timeout, resolv_conf)] = made
+            resolver, label, search = made
+        else:
+            resolver, label, search = _make_resolver(nameserver, timeout, resolv_conf)
     except (dns.resolver.NoResolverConfiguration, OSError, ValueError) as exc:
         where = resolv_conf if nameserver is None else f"nameserver {nameserver!r}"
         return result(
@@ -290,13 +293,13 @@ async def resolve(
     empty["nameserver"] = label
     if not resolver.nameservers:
         return result(kind, name, Outcome.NO_NAMESERVER, clock, "no nameserver configured", empty)
-    answers: list[_Family] = []
+    answers: list[Family] = []
     try:
         async with asyncio.timeout(timeout + 0.25):
             answers = list(
                 await asyncio.gather(*(_query(resolver, name, t, search) for t in families))
             )
     except TimeoutError:
-        answers = [_Family(t, Outcome.TIMEOUT, why="no reply in time") for t in families]
-    outcome, detail = _summary(name, answers)
-    return result(kind, name, outcome, clock, detail, _evidence(answers, label, name))
+        answers = [Family(t, Outcome.TIMEOUT, why="no reply in time") for t in families]
+    outcome, detail = summary(name, answers)
+    return result(kind, name, outcome, clock, detail, evidence(answers, label, name))

@@ -1,4 +1,4 @@
-"""HTTP: one GET through httpx, with redirects, phase timings and a hard overall deadline.
+"""HTTP: one GET over a connection of its own, with redirects, phase timings and a hard deadline.
 
 With `address`, the request goes to that IP while the `Host` header (and, for https, the TLS
 server name) stay the URL's name: the way to ask one instance of a service. Redirects are
@@ -13,18 +13,21 @@ protocol-error (not HTTP: garbage, HTTP/0.9 noise, a close mid-header, a TLS ser
 http URL, which the detail names; evidence `banner` holds the first bytes), nxdomain (no
 `address` and the URL's name does not resolve), error (a URL the probe cannot ask).
 Proxy variables are ignored: a private address is asked directly.
+
+HTTP/1.1 is spoken with h11 over an asyncio connection: no client, pool or task group per
+probe, so a sweep of a thousand services spends its time on the sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http
 import ssl
 import time
-from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any
+from urllib.parse import SplitResult, urljoin, urlsplit
 
-import httpcore
-import httpx
+import h11
 
 from pnet.secrets import mask_text
 
@@ -45,6 +48,8 @@ from .result import Outcome, ProbeResult
 KIND = "http"
 USER_AGENT = "pnet-probe/0.1"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+READ_SIZE = 65536
+BANNER = 128
 
 _contexts: dict[bool, ssl.SSLContext] = {}
 
@@ -53,135 +58,6 @@ def _ssl_context(verify: bool) -> ssl.SSLContext:
     if verify not in _contexts:
         _contexts[verify] = ssl.create_default_context() if verify else insecure_context()
     return _contexts[verify]
-
-
-class _Recording(httpcore.AsyncNetworkStream):
-    """A network stream that keeps the first bytes the server sent (for protocol errors)."""
-
-    LIMIT = 128
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream, first: bytearray) -> None:
-        self._inner = inner
-        self.first = first
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        data = await self._inner.read(max_bytes, timeout)
-        if len(self.first) < self.LIMIT:
-            self.first += data[: self.LIMIT - len(self.first)]
-        return data
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        await self._inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109
-    ) -> httpcore.AsyncNetworkStream:
-        inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
-        return _Recording(inner, self.first)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _TrackingBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend, remembering every stream so the probe can close them all.
-
-    httpcore does not close the TCP stream when a TLS handshake is cancelled (the overall
-    deadline); closing what was opened, at the end of each probe, leaves no socket behind.
-    """
-
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
-        self.streams: list[httpcore.AsyncNetworkStream] = []
-        self.first = bytearray()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._inner.connect_tcp(
-            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-        )
-        self.streams.append(stream)
-        self.first.clear()
-        return _Recording(stream, self.first)
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-    async def close_all(self) -> None:
-        for stream in self.streams:
-            try:
-                await stream.aclose()
-            except Exception:
-                sock = stream.get_extra_info("socket")
-                if sock is not None:
-                    sock.close()
-        self.streams.clear()
-
-
-def _transport(verify: bool, backend: _TrackingBackend) -> httpx.AsyncHTTPTransport:
-    transport = httpx.AsyncHTTPTransport(verify=_ssl_context(verify), retries=0, trust_env=False)
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=_ssl_context(verify), retries=0, network_backend=backend
-    )
-    return transport
-
-
-class _Phases:
-    """Collects httpcore trace events: when each phase started and how long it took."""
-
-    NAMES: ClassVar[dict[str, str]] = {
-        "connect_tcp": "connect",
-        "start_tls": "tls",
-        "send_request_headers": "request",
-        "send_request_body": "request",
-        "receive_response_headers": "first_byte",
-        "receive_response_body": "body",
-    }
-
-    def __init__(self) -> None:
-        self.started: dict[str, float] = {}
-        self.timings: dict[str, float] = {}
-        self.current: str | None = None
-
-    def reset(self) -> None:
-        self.started.clear()
-        self.timings.clear()
-        self.current = None
-
-    async def __call__(self, event: str, info: dict[str, Any]) -> None:
-        step, _, state = event.rpartition(".")
-        name = self.NAMES.get(step.rpartition(".")[2])
-        if name is None:
-            return
-        now = time.perf_counter()
-        if state == "started":
-            self.started.setdefault(name, now)
-            self.current = name
-        elif state in ("complete", "failed") and name in self.started:
-            self.timings[name] = round((now - self.started[name]) * 1000.0, 2)
-            if state == "complete" and self.current == name:
-                self.current = None
-
-    def body_started(self) -> None:
-        self.started.setdefault("body", time.perf_counter())
-        self.current = "body"
-
-    def body_done(self) -> None:
-        if "body" in self.started:
-            self.timings["body"] = round((time.perf_counter() - self.started["body"]) * 1000.0, 2)
-        self.current = None
 
 
 _PHASE_WORDS = {
@@ -193,35 +69,170 @@ _PHASE_WORDS = {
 }
 
 
-def _root_cause(exc: BaseException) -> BaseException:
-    seen: set[int] = set()
-    while id(exc) not in seen:
-        seen.add(id(exc))
-        nxt = exc.__cause__ or exc.__context__
-        if nxt is None:
-            break
-        exc = nxt
-    return exc
+class _Phases:
+    """When each phase of the exchange started and how long it took (ms)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self.current: str | None = None
+        self._started = 0.0
+
+    def reset(self) -> None:
+        self.timings.clear()
+        self.current = None
+
+    def start(self, name: str) -> None:
+        self.current = name
+        self._started = time.perf_counter()
+
+    def done(self) -> None:
+        if self.current is not None:
+            self.timings[self.current] = round((time.perf_counter() - self._started) * 1000.0, 2)
+        self.current = None
 
 
-def _pinned(
-    url: httpx.URL, address: str | None
-) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
-    """The URL to send, extra headers, extensions: the IP in the URL, the name in Host and SNI."""
-    if address is None:
-        return url, {}, {}
-    host = url.host
+class _Url:
+    """A parsed http(s) URL: scheme, host (no brackets), port (None when default), target."""
+
+    def __init__(self, text: str) -> None:
+        parts = urlsplit(text)
+        self.parts: SplitResult = parts
+        self.scheme = parts.scheme.lower()
+        self.host = parts.hostname or ""
+        self.port = parts.port
+        path = parts.path or "/"
+        self.target = path + (f"?{parts.query}" if parts.query else "")
+        self.text = text
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (443 if self.scheme == "https" else 80)
+
+    def origin(self) -> tuple[str, str, int]:
+        return self.scheme, self.host, self.effective_port
+
+    def join(self, location: str) -> _Url:
+        return _Url(urljoin(self.text, location))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _host_header(url: _Url) -> str:
+    bracketed = f"[{url.host}]" if ":" in url.host else url.host
     default = {"http": 80, "https": 443}.get(url.scheme)
-    bracketed = f"[{host}]" if ":" in host else host
-    host_header = bracketed if url.port in (None, default) else f"{bracketed}:{url.port}"
-    extensions: dict[str, Any] = {}
-    if url.scheme == "https" and ip_family(host) is None:
-        extensions["sni_hostname"] = host
-    return url.copy_with(host=address), {"Host": host_header}, extensions
+    return bracketed if url.port in (None, default) else f"{bracketed}:{url.port}"
 
 
-def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
-    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+class _NotHttp(Exception):
+    """The peer's bytes are not an HTTP response (h11's verdict), or it closed too early."""
+
+
+class _Lost(Exception):
+    """The connection broke while sending or receiving."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(describe_exception(cause))
+        self.cause = cause
+
+
+class _TlsFailed(Exception):
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(describe_exception(cause))
+        self.cause = cause
+
+
+class _Exchange:
+    """One request and its response on a connection of its own."""
+
+    def __init__(self, phases: _Phases, first: bytearray) -> None:
+        self.phases = phases
+        self.first = first
+        self.writer: asyncio.StreamWriter | None = None
+        self.reader: asyncio.StreamReader | None = None
+        self.conn = h11.Connection(h11.CLIENT)
+        self.tls: ssl.SSLObject | None = None
+
+    async def open(self, url: _Url, address: str | None, verify: bool) -> None:
+        host = address or url.host
+        self.phases.start("connect")
+        try:
+            self.reader, self.writer = await asyncio.open_connection(
+                host, url.effective_port, limit=READ_SIZE
+            )
+        except OSError as exc:
+            raise _Lost(exc) from exc
+        self.phases.done()
+        if url.scheme == "https":
+            self.phases.start("tls")
+            name = url.host if ip_family(url.host) is None else None
+            try:
+                await self.writer.start_tls(_ssl_context(verify), server_hostname=name)
+            except (OSError, ssl.SSLError, EOFError) as exc:
+                raise _TlsFailed(exc) from exc
+            self.phases.done()
+            ssl_object = self.writer.get_extra_info("ssl_object")
+            self.tls = ssl_object if isinstance(ssl_object, ssl.SSLObject) else None
+
+    async def request(self, url: _Url, headers: list[tuple[str, str]]) -> h11.Response:
+        assert self.writer is not None and self.reader is not None
+        self.phases.start("request")
+        data = self.conn.send(h11.Request(method="GET", target=url.target, headers=headers))
+        data = (data or b"") + (self.conn.send(h11.EndOfMessage()) or b"")
+        try:
+            self.writer.write(data)
+            await self.writer.drain()
+        except OSError as exc:
+            raise _Lost(exc) from exc
+        self.phases.done()
+        self.phases.start("first_byte")
+        event = await self._next()
+        while isinstance(event, h11.InformationalResponse):
+            event = await self._next()
+        if not isinstance(event, h11.Response):
+            raise _NotHttp("the server closed the connection before a response")
+        self.phases.done()
+        return event
+
+    async def body(self, limit: int, head: bytearray) -> tuple[int, bool]:
+        """Read the body up to `limit` bytes: (bytes read, truncated)."""
+        self.phases.start("body")
+        received = 0
+        while True:
+            event = await self._next()
+            if isinstance(event, h11.Data):
+                chunk = bytes(event.data)
+                if len(head) < 160:
+                    head += chunk[: 160 - len(head)]
+                received += len(chunk)
+                if received >= limit:
+                    self.phases.done()
+                    return limit, True
+            elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                self.phases.done()
+                return received, False
+
+    async def _next(self) -> Any:
+        assert self.reader is not None
+        while True:
+            try:
+                event = self.conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise _NotHttp(describe_exception(exc)) from exc
+            if event is not h11.NEED_DATA:
+                return event
+            try:
+                data = await self.reader.read(READ_SIZE)
+            except OSError as exc:
+                raise _Lost(exc) from exc
+            if len(self.first) < BANNER:
+                self.first += data[: BANNER - len(self.first)]
+            self.conn.receive_data(data)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.transport.abort()
+            self.writer = None
 
 
 async def _speaks_tls(host: str, port: int, server_name: str, budget: float) -> bool:
@@ -245,36 +256,60 @@ async def _speaks_tls(host: str, port: int, server_name: str, budget: float) -> 
 def _failure(exc: BaseException, phase: str | None, timeout: float) -> tuple[Outcome, str]:
     """Outcome and detail for an exception raised while in phase."""
     where = _PHASE_WORDS.get(phase or "", "the exchange")
-    cause = _root_cause(exc)
-    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+    if isinstance(exc, TimeoutError):
         if phase == "tls":
             return Outcome.TLS_ERROR, f"the TLS handshake did not finish within {timeout:g} s"
         if phase in (None, "connect"):
             return Outcome.TIMEOUT, f"no answer within {timeout:g} s while connecting"
         return Outcome.TIMEOUT, f"timed out after {timeout:g} s {where}"
-    if isinstance(exc, httpx.ConnectError):
-        if phase == "tls" or isinstance(cause, ssl.SSLError):
-            return Outcome.TLS_ERROR, f"TLS handshake failed: {describe_exception(cause)}"
+    if isinstance(exc, _TlsFailed):
+        return Outcome.TLS_ERROR, f"TLS handshake failed: {describe_exception(exc.cause)}"
+    if isinstance(exc, _Lost) and phase == "connect":
+        cause = exc.cause
         outcome = classify_oserror(cause)
         if outcome is Outcome.REFUSED:
             return outcome, "connection refused (nothing listens on that port)"
         if outcome is Outcome.ERROR:
-            outcome = Outcome.UNREACHABLE if isinstance(cause, OSError) else Outcome.ERROR
+            outcome = Outcome.UNREACHABLE
         return outcome, f"cannot connect: {describe_exception(cause)}"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-        if phase == "tls":
-            return Outcome.TLS_ERROR, f"TLS handshake failed: {describe_exception(cause)}"
-        text = describe_exception(exc)
-        if isinstance(exc, httpx.ReadError | httpx.WriteError):
-            text = f"connection lost {where}: {describe_exception(cause)}"
-        return Outcome.PROTOCOL_ERROR, f"not a valid HTTP response: {text}"
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL | httpx.LocalProtocolError):
+    if isinstance(exc, _Lost):
+        return Outcome.PROTOCOL_ERROR, (
+            f"not a valid HTTP response: connection lost {where}: {describe_exception(exc.cause)}"
+        )
+    if isinstance(exc, _NotHttp):
+        return Outcome.PROTOCOL_ERROR, f"not a valid HTTP response: {exc}"
+    if isinstance(exc, h11.LocalProtocolError):
         return Outcome.ERROR, f"cannot ask this URL: {describe_exception(exc)}"
     if isinstance(exc, ssl.SSLError):
         return Outcome.TLS_ERROR, f"TLS failed: {describe_exception(exc)}"
     if isinstance(exc, OSError):
         return classify_oserror(exc), describe_exception(exc)
     return Outcome.ERROR, f"{type(exc).__name__}: {describe_exception(exc)}"
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _header(response: h11.Response, name: bytes) -> str | None:
+    for key, value in response.headers:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _parse(url: str) -> _Url | str:
+    """The URL, or why it cannot be asked."""
+    try:
+        parsed = _Url(url)
+    except (TypeError, ValueError) as exc:
+        return f"not a URL: {describe_exception(exc)}"
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return f"not an http(s) URL: {mask_text(url)}"
+    return parsed
 
 
 async def get(
@@ -302,102 +337,92 @@ async def get(
         "body_bytes": 0,
         "address": address,
     }
+    phases = _Phases()
 
     def done(outcome: Outcome, detail: str) -> ProbeResult:
         evidence["timings"] = dict(phases.timings, total=round(clock.elapsed_ms, 2))
-        return replace(result(KIND, shown, outcome, clock, detail, evidence), key=key)
+        r = result(KIND, shown, outcome, clock, detail, evidence)
+        return ProbeResult(r.kind, r.target, r.outcome, r.elapsed_ms, r.detail, r.evidence, key)
 
-    phases = _Phases()
+    parsed = _parse(url)
+    if isinstance(parsed, str):
+        return done(Outcome.ERROR, parsed)
+    current = parsed
     try:
-        current = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        return done(Outcome.ERROR, f"not a URL: {describe_exception(exc)}")
-    if current.scheme not in ("http", "https") or not current.host:
-        return done(Outcome.ERROR, f"not an http(s) URL: {shown}")
-    problem = unaskable(address or current.host, current.port or 443)
+        problem = unaskable(address or current.host, current.port or 443)
+    except ValueError as exc:
+        problem = describe_exception(exc)
     if problem:
         return done(Outcome.ERROR, f"{shown}: {problem}")
-    origin, pin = current, address
+    origin, pin = current.origin(), address
     seen: set[str] = set()
     chain: list[dict[str, Any]] = []
-    head = b""
-    backend = _TrackingBackend()
-    client = httpx.AsyncClient(
-        transport=_transport(verify, backend),
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=False,
-        trust_env=False,
-        headers={"User-Agent": USER_AGENT, **(headers or {})},
-    )
+    head = bytearray()
+    first = bytearray()
+    exchange: _Exchange | None = None
+    extra = [("User-Agent", USER_AGENT), *(headers or {}).items()]
     try:
-        async with client, asyncio.timeout(clock.remaining):
+        async with asyncio.timeout(clock.remaining):
             while True:
                 phases.reset()
+                first.clear()
                 seen.add(f"{current}@{pin}")
-                send_url, extra, extensions = _pinned(current, pin)
-                extensions["trace"] = phases
-                request = client.build_request(
-                    "GET", send_url, headers=extra, extensions=extensions
+                exchange = _Exchange(phases, first)
+                await exchange.open(current, pin, verify)
+                response = await exchange.request(
+                    current, [("Host", _host_header(current)), *extra]
                 )
-                response = await client.send(request, stream=True)
-                try:
-                    status = response.status_code
-                    location = response.headers.get("location")
-                    server = response.headers.get("server")
-                    content_type = response.headers.get("content-type")
-                    evidence.update(
-                        status=status,
-                        http_version=response.http_version,
-                        server=clip(server, 200) if server else None,
-                        location=mask_text(clip(location)) if location else None,
-                        content_type=clip(content_type, 200) if content_type else None,
-                        url=mask_text(str(current)),
-                    )
-                    stream = response.extensions.get("network_stream")
-                    tls_object = stream.get_extra_info("ssl_object") if stream else None
-                    if tls_object is not None:
-                        evidence["tls_version"] = tls_object.version()
-                        evidence["tls_server_name"] = tls_object.server_hostname
-                    if status in REDIRECT_STATUSES and location and max_redirects > 0:
-                        nxt = current.join(location)
-                        chain.append({"status": status, "location": mask_text(clip(str(nxt)))})
-                        evidence.update(redirects=len(chain), chain=chain)
-                        pin = pin if _same_origin(nxt, origin) else None
-                        if f"{nxt}@{pin}" in seen:
-                            return done(
-                                Outcome.PROTOCOL_ERROR,
-                                f"{shown}: redirect loop: {mask_text(clip(str(nxt)))} again after "
-                                f"{len(chain)} redirect{'s' if len(chain) > 1 else ''}",
-                            )
-                        if len(chain) > max_redirects:
-                            return done(
-                                Outcome.PROTOCOL_ERROR,
-                                f"{shown}: more than {max_redirects} redirects (to "
-                                f"{mask_text(clip(str(nxt)))})",
-                            )
-                        current = nxt
-                        continue
-                    phases.body_started()
-                    received = 0
-                    async for chunk in response.aiter_raw():
-                        if len(head) < 160:
-                            head += chunk[: 160 - len(head)]
-                        received += len(chunk)
-                        if received >= body_limit:
-                            evidence["truncated"] = True
-                            break
-                    phases.body_done()
-                    evidence["body_bytes"] = min(received, body_limit)
-                finally:
-                    await response.aclose()
+                status = response.status_code
+                location = _header(response, b"location")
+                evidence.update(
+                    status=status,
+                    http_version=f"HTTP/{bytes(response.http_version).decode()}",
+                    server=clip(_header(response, b"server") or "", 200) or None,
+                    location=mask_text(clip(location)) if location else None,
+                    content_type=clip(_header(response, b"content-type") or "", 200) or None,
+                    url=mask_text(str(current)),
+                )
+                if exchange.tls is not None:
+                    evidence["tls_version"] = exchange.tls.version()
+                    evidence["tls_server_name"] = exchange.tls.server_hostname
+                if status in REDIRECT_STATUSES and location and max_redirects > 0:
+                    exchange.close()
+                    nxt = current.join(location)
+                    chain.append({"status": status, "location": mask_text(clip(str(nxt)))})
+                    evidence.update(redirects=len(chain), chain=chain)
+                    pin = pin if nxt.origin() == origin else None
+                    if f"{nxt}@{pin}" in seen:
+                        return done(
+                            Outcome.PROTOCOL_ERROR,
+                            f"{shown}: redirect loop: {mask_text(clip(str(nxt)))} again after "
+                            f"{len(chain)} redirect{'s' if len(chain) > 1 else ''}",
+                        )
+                    if len(chain) > max_redirects:
+                        return done(
+                            Outcome.PROTOCOL_ERROR,
+                            f"{shown}: more than {max_redirects} redirects (to "
+                            f"{mask_text(clip(str(nxt)))})",
+                        )
+                    if isinstance(_parse(str(nxt)), str):
+                        return done(
+                            Outcome.ERROR,
+                            f"{shown}: cannot follow the redirect to {mask_text(clip(str(nxt)))}",
+                        )
+                    current = nxt
+                    continue
+                received, truncated = await exchange.body(body_limit, head)
+                if truncated:
+                    evidence["truncated"] = True
+                evidence["body_bytes"] = received
                 break
     except (Exception, TimeoutError) as exc:
-        await backend.close_all()
+        if exchange is not None:
+            exchange.close()
         phase = phases.current
         outcome, detail = _failure(exc, phase, timeout)
         evidence["phase"] = phase
-        if outcome is Outcome.PROTOCOL_ERROR and backend.first:
-            banner = bytes(backend.first)
+        if outcome is Outcome.PROTOCOL_ERROR and first:
+            banner = bytes(first)
             evidence["banner"] = escape_bytes(banner)
             if not banner.startswith(b"HTTP/"):
                 detail = f"the server sent something that is not HTTP: {escape_bytes(banner, 60)}"
@@ -407,16 +432,17 @@ async def get(
             and evidence["status"] is None
         ):
             host = pin or current.host
-            port = current.port or 80
+            port = current.effective_port
             if await _speaks_tls(host, port, current.host, min(1.0, clock.remaining)):
                 evidence["speaks_tls"] = True
                 detail = f"{hostport(host, port)} speaks TLS, not plain HTTP: use https://"
         return done(outcome, f"{shown}: {detail}")
     finally:
-        await backend.close_all()
+        if exchange is not None:
+            exchange.close()
     status = int(evidence["status"])
     hops = f" after {len(chain)} redirect{'s' if len(chain) > 1 else ''}" if chain else ""
-    summary = f"{status} {httpx.codes.get_reason_phrase(status)}".strip()
+    summary = f"{status} {_reason(status)}".strip()
     if status >= 400:
         snippet = mask_text(head.decode("utf-8", "replace").strip().splitlines()[0]) if head else ""
         if snippet:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
@@ -192,6 +193,14 @@ def _md5_password(user: str, password: str, salt: bytes) -> bytes:
     return b"md5" + hashlib.md5(inner.encode() + salt).hexdigest().encode()
 
 
+@functools.lru_cache(maxsize=256)
+def _salted(password: str, salt: bytes, rounds: int) -> bytes:
+    """SCRAM's SaltedPassword: PBKDF2 of the password with the server's salt and iteration
+    count. A pure function, costly by design (4096 rounds at least): a sweep that meets the
+    same server (the same stored salt) again does not pay for it twice."""
+    return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, rounds)
+
+
 class _Scram:
     """The client side of SCRAM-SHA-256 (RFC 5802/7677), without channel binding."""
 
@@ -220,7 +229,7 @@ class _Scram:
             )
         if not nonce.startswith(self.nonce):
             raise ValueError("the server's SCRAM nonce does not extend ours")
-        salted = hashlib.pbkdf2_hmac("sha256", self.password.encode(), salt, rounds)
+        salted = _salted(self.password, salt, rounds)
         client_key = hmac.digest(salted, b"Client Key", "sha256")
         stored_key = hashlib.sha256(client_key).digest()
         without_proof = f"c=biws,r={nonce}"

@@ -22,6 +22,7 @@ class Outcome(StrEnum):
     HTTP_STATUS = "http-status"
     AUTH_REQUIRED = "auth-required"
     ERROR = "error"
+    OVERLOADED = "overloaded"
 
     @property
     def good(self) -> bool:

@@ -123,10 +123,18 @@ def snapshot() -> dict[str, Any]:
 
 
 def _namespace_inodes() -> dict[str, int]:
-    folder = Path("/run/netns")
-    if not folder.is_dir():
-        return {}
-    return {p.name: p.stat().st_ino for p in folder.iterdir()}
+    """The namespaces in /run/netns now (a lab may make or remove them while this looks)."""
+    out: dict[str, int] = {}
+    try:
+        entries = list(Path("/run/netns").iterdir())
+    except FileNotFoundError:
+        return out
+    for p in entries:
+        try:
+            out[p.name] = p.stat().st_ino
+        except FileNotFoundError:
+            continue
+    return out
 
 
 def _started(pid: str) -> str | None:

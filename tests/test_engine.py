@@ -254,3 +254,58 @@ def test_a_slug_the_model_does_not_know_is_not_asked_for():
     api = ws.service("api")
     assert api is not None
     assert checks.plan_jobs(ws, api, targets_from_env(ws, api), checks.Options()) == []
+
+
+async def test_every_question_goes_on_the_wire_once(monkeypatch):
+    """The service's own check and the variables pointing at it ask the same questions: each
+    connection, GET and handshake is made once, and every check still has its own results."""
+    from pnet.probes import http, tcp
+
+    connects: list[tuple[str, int]] = []
+    gets: list[tuple[str, str | None]] = []
+    real_connect, real_get = tcp.connect, http.get
+
+    async def counting_connect(host: str, port: int, **kw: object) -> ProbeResult:
+        connects.append((host, port))
+        return await real_connect(host, port, **kw)  # type: ignore[arg-type]
+
+    async def counting_get(url: str, **kw: object) -> ProbeResult:
+        gets.append((url, kw.get("address")))  # type: ignore[arg-type]
+        return await real_get(url, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tcp, "connect", counting_connect)
+    monkeypatch.setattr(http, "get", counting_get)
+    fx = read(FIXTURES / "render-acme.yaml")
+    ws = fx.workspace
+    targets = sweep(ws)
+    async with Lab(ws, fx.lab) as lab:
+        options = checks.Options(nameserver=lab.nameserver)
+        report = await checks.run(ws, None, targets, options)
+    assert connects and len(connects) == len(set(connects))
+    assert gets and len(gets) == len(set(gets))
+    inventory = next(c for c in report.checks if c.target.subject == "service:inventory")
+    keys = {r.key for r in inventory.results}
+    assert "service:inventory|tcp4" in keys and "service:inventory|instance1|tcp" in keys
+
+
+def test_an_overloaded_probe_leaves_its_check_not_checked():
+    ws = read(FIXTURES / "render-healthy.yaml").workspace
+    api = ws.service("api")
+    assert api is not None
+    targets = targets_from_env(ws, api)[:1]
+    planned = checks.prepare(ws, api, targets)
+    subject = targets[0].subject
+    dns = ProbeResult(kind="dns", target="x", outcome=Outcome.OK, elapsed_ms=1, key="d")
+    busy = ProbeResult(
+        kind="tcp",
+        target="x:1",
+        outcome=Outcome.OVERLOADED,
+        elapsed_ms=0,
+        detail="not checked (overloaded): busy",
+        evidence={"skipped": True, "overloaded": True},
+        key="t",
+    )
+    report = checks.build_report(ws, api, planned, {subject: [dns, busy]}, None, offline=False)
+    (check,) = report.checks
+    assert check.status == "not-checked" and "overloaded" in check.why_not_checked
+    assert report.findings == () and report.exit_code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import dns.nameserver
 import dns.resolver
 import pytest
 
-from pnet.probes import Outcome, discover, resolve
+from pnet.probes import Outcome, discover, dnswire, resolve
 from tests import servers
 
 LOOPBACK = servers.LOOPBACK
@@ -189,3 +190,82 @@ async def test_a_nameserver_that_is_not_an_address(nameserver: tuple[str, int]) 
     r = await resolve("api.test", nameserver=nameserver)
     assert r.outcome is Outcome.NO_NAMESERVER
     assert "IP address" in r.detail
+
+
+# ---- a run's session: one socket per nameserver, replies read without dnspython -------------
+
+NAMES = (
+    "api-x7f2",
+    "API-X7F2",
+    "dual.test",
+    "v6only.test",
+    "alias.test",
+    "anything.svc.test",
+    "nope.test",
+    "txtonly.test",
+    "x.invalid",
+    "a..b",
+    "x" * 70 + ".test",
+    "api-x7f2-discovery",
+    "::1",
+)
+
+
+def _same(a: Any, b: Any) -> tuple[Any, ...]:
+    return (a.outcome, a.detail, dict(a.evidence)), (b.outcome, b.detail, dict(b.evidence))
+
+
+async def test_the_session_reads_what_dnspython_reads(dnsmasq: servers.Dnsmasq) -> None:
+    session = dnswire.Session()
+    try:
+        for name in NAMES:
+            fast = await dnswire.resolve(name, nameserver=dnsmasq.nameserver, session=session)
+            slow = await resolve(name, nameserver=dnsmasq.nameserver)
+            mine, theirs = _same(fast, slow)
+            assert mine == theirs, name
+        assert len(session._channels) == 1
+    finally:
+        await session.close()
+
+
+@pytest.mark.parametrize("behaviour", ["garbage", "wrong-id", "silent", "servfail", "truncated"])
+async def test_the_session_fails_as_dnspython_fails(behaviour: str) -> None:
+    session = dnswire.Session()
+    try:
+        async with servers.dns_server(behaviour) as port:
+            ns = (LOOPBACK, port)
+            fast = await dnswire.resolve("api.test", nameserver=ns, session=session, timeout=0.4)
+            slow = await resolve("api.test", nameserver=ns, timeout=0.4)
+        assert (fast.outcome, fast.detail) == (slow.outcome, slow.detail)
+    finally:
+        await session.close()
+
+
+async def test_many_names_share_one_socket(dnsmasq: servers.Dnsmasq) -> None:
+    session = dnswire.Session()
+    try:
+        names = [f"n{i}.svc.test" for i in range(300)]
+        results = await asyncio.gather(
+            *(dnswire.resolve(n, nameserver=dnsmasq.nameserver, session=session) for n in names)
+        )
+        assert all(r.ok and r.evidence["a"] == ["127.0.0.9"] for r in results)
+        assert len(session._channels) == 1
+    finally:
+        await session.close()
+
+
+async def test_a_question_that_never_got_a_slot_is_overloaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dnswire.Channel, "IN_FLIGHT", 1)
+    session = dnswire.Session()
+    try:
+        async with servers.dns_server("silent") as port:
+            r = await dnswire.resolve(
+                "api.test", nameserver=(LOOPBACK, port), session=session, timeout=0.3
+            )
+    finally:
+        await session.close()
+    assert r.outcome is Outcome.OVERLOADED
+    assert r.evidence == {"skipped": True, "overloaded": True}
+    assert "not asked" in r.detail

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import resource
+import time
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
@@ -125,7 +126,10 @@ async def test_a_job_that_overruns_its_timeout() -> None:
     assert cancelled.is_set()
 
 
-async def test_the_deadline_turns_every_unfinished_job_into_a_timeout() -> None:
+async def test_the_deadline_ends_every_job_unfinished_or_not_started() -> None:
+    """A job cut off by the deadline timed out; one that never started was not checked
+    (overloaded): it is skipped, never a timeout and never ok."""
+
     async def forever() -> ProbeResult:
         await asyncio.sleep(30)
         return _ok("never")
@@ -140,11 +144,15 @@ async def test_the_deadline_turns_every_unfinished_job_into_a_timeout() -> None:
     assert len(results) == 6
     by_key = {r.key: r for r in results}
     assert by_key["quick"].ok
-    timeouts = [by_key[f"k{i}"] for i in range(5)]
-    assert all(r.outcome is Outcome.TIMEOUT for r in timeouts)
-    assert {r.kind for r in timeouts} == {"dns"}
-    assert sum("not started" in r.detail for r in timeouts) == 3
-    assert sum("unfinished" in r.detail for r in timeouts) == 2
+    ended = [by_key[f"k{i}"] for i in range(5)]
+    assert {r.kind for r in ended} == {"dns"}
+    unfinished = [r for r in ended if "unfinished" in r.detail]
+    not_started = [r for r in ended if "not started" in r.detail]
+    assert len(unfinished) == 2 and len(not_started) == 3
+    assert all(r.outcome is Outcome.TIMEOUT for r in unfinished)
+    assert all(r.outcome is Outcome.OVERLOADED for r in not_started)
+    assert all(r.evidence == {"skipped": True, "overloaded": True} for r in not_started)
+    assert all("overloaded" in r.detail for r in not_started)
     assert not _others()
 
 
@@ -249,3 +257,47 @@ def test_default_concurrency_follows_the_fd_limit(monkeypatch: pytest.MonkeyPatc
     assert default_concurrency() == 1
     monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY, 0))
     assert default_concurrency() == runner_mod.MAX_CONCURRENCY
+
+
+async def test_a_timeout_the_busy_loop_explains_is_overloaded() -> None:
+    """The loop was held for most of the probe's wait: its timeout says nothing of the network,
+    so it is not checked (overloaded), never a timeout; a timeout on time stays a timeout."""
+
+    def hold_the_loop() -> None:
+        time.sleep(0.3)
+
+    async def hogged() -> ProbeResult:
+        hold_the_loop()
+        await asyncio.sleep(0)
+        return ProbeResult(kind="tcp", target="x:1", outcome=Outcome.TIMEOUT, elapsed_ms=400)
+
+    async def honest() -> ProbeResult:
+        await asyncio.sleep(0.3)
+        return ProbeResult(kind="tcp", target="y:1", outcome=Outcome.TIMEOUT, elapsed_ms=400)
+
+    (busy,) = await _collect([Job(key="busy", run=hogged, timeout=5, wait=0.4)])
+    assert busy.outcome is Outcome.OVERLOADED and busy.key == "busy"
+    assert busy.evidence == {"skipped": True, "overloaded": True}
+    assert "overloaded" in busy.detail
+    (late,) = await _collect([Job(key="late", run=honest, timeout=5, wait=0.4)])
+    assert late.outcome is Outcome.TIMEOUT
+
+
+async def test_the_bound_grows_while_the_loop_keeps_time() -> None:
+    active = 0
+    peak = 0
+
+    def make(i: int) -> Job:
+        async def body() -> ProbeResult:
+            nonlocal active, peak
+            active += 1
+            peak = max(peak, active)
+            await asyncio.sleep(0.4)
+            active -= 1
+            return _ok(str(i))
+
+        return _job(f"wait:{i}", body)
+
+    results = await _collect([make(i) for i in range(200)])
+    assert len(results) == 200
+    assert runner_mod.START_CONCURRENCY < peak <= default_concurrency()

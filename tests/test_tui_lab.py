@@ -137,10 +137,15 @@ async def test_a_sweep_of_the_lab_completes_and_keeps_the_two_marks_apart(
         await settle(pilot, lambda: app.current is not None)
         await pilot.press("P")
         await settle(pilot, lambda: app.sweep_state is None and "api" in app.env_findings, 1500)
-        await pilot.pause()
         receivers = [s.name for s in ws.services if s.type.receives]
         readers = [s.name for s in ws.services if s.env]
-        line = str(app.query_one("#statusbar").render())
+
+        def bar() -> str:
+            return str(app.query_one("#statusbar").render())
+
+        # the status line is drawn at most every 0.1 s: the last draw comes just after
+        await settle(pilot, lambda: f"probed {len(receivers)}/{len(receivers)}" in bar())
+        line = bar()
         assert f"probed {len(receivers)}/{len(receivers)}" in line
         assert f"vars {len(readers)}/{len(readers)}" in line
         assert app.status["api"] is Status.OK, "api answers: its variables are another mark"

@@ -31,6 +31,7 @@ from pnet.tui import export, summary
 from pnet.tui.commands import PnetCommands
 from pnet.tui.engine import Engine
 from pnet.tui.keys import BINDINGS, footer_hidden, help_rows
+from pnet.tui.redraw import Coalesced
 from pnet.tui.runs import Runs
 from pnet.tui.screens.help import HelpScreen
 from pnet.tui.screens.map import MapCommands, MapScreen
@@ -109,6 +110,8 @@ class PnetApp(Runs):
         self.reveal = False
         self.last_export: tuple[Path, Path] | None = None
         self._collapsed = False
+        self._status_redraw = Coalesced(self, self._draw_status)
+        self._summary_redraw = Coalesced(self, self._draw_probe_summary)
 
     # ---- layout --------------------------------------------------------------------------
 
@@ -329,9 +332,15 @@ class PnetApp(Runs):
         table = self.query_one(ProbeTable)
         table.history[key] = self.history[name][key]
         table._put(result)
+        self._summary_redraw()
+        self._probe_detail()
+
+    def _draw_probe_summary(self) -> None:
+        """The summary above the probe table (at most every REDRAW_S while results pour in)."""
+        if self.current is None or not self._views_up():
+            return
         summ = summary.probe_summary(self, self.current)
         self.query_one("#probe-summary", Static).update(summ)
-        self._probe_detail()
 
     def show_marks(self, name: str) -> None:
         if not self._views_up():
@@ -376,6 +385,10 @@ class PnetApp(Runs):
         self.query_one("#probe-detail", Static).update(probe_detail(result, history))
 
     def refresh_status(self) -> None:
+        """The status bar, at most every REDRAW_S while results pour in."""
+        self._status_redraw()
+
+    def _draw_status(self) -> None:
         if not self._views_up():
             return
         width = self.size.width

@@ -4,23 +4,34 @@ each instance's own connection (and HTTP check), and the application's handshake
 Probes that depend on a name wait for that name's DNS answer; a handshake goes only where a
 connection was accepted. Each instance a discovery lists gets results of its own, typed like any
 other (`instance` in their evidence), delivered through `Shared.extra`.
+
+Every question goes on the wire once per run, whoever asks it: a name's DNS, a connection to an
+address and port (a target's first address is also an instance of its discovery, and several
+variables point at one service), an HTTP GET of one URL at one address, a handshake with one
+set of credentials. Each asker gets the answer under its own key. DNS queries share one socket
+per nameserver (`pnet.probes.dnswire.Session`), read without dnspython when a nameserver is
+given.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pnet import platforms
 from pnet.checks.plan import Planned
 from pnet.model import Kind, Network, Service, Workspace
+from pnet.probes.job import Job
 from pnet.probes.result import Outcome, ProbeResult
-from pnet.probes.runner import Job
 from pnet.targets import Target, credential_keys
 from pnet.urls import POSTGRES_SCHEMES
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from pnet.probes.dnswire import Session
 
 MAX_INSTANCES = 100
 
@@ -30,11 +41,17 @@ class Options:
     nameserver: tuple[str, int] | None = None
     dns_timeout: float = 2.0
     tcp_timeout: float = 2.0
-    http_timeout: float = 5.0
+    http_timeout: float = 2.0
     deadline: float | None = None
     concurrency: int | None = None
     offline: bool = False
     nameserver_for: Callable[[str | None], tuple[str, int]] | None = None
+
+    @property
+    def dns_budget(self) -> float:
+        """How long a job may wait for a name: its own wait, and as long again for a slot on the
+        nameserver's socket (a question that gets none is overloaded, not a timeout)."""
+        return 2 * self.dns_timeout + 0.25
 
     def scaled(self, factor: float) -> Options:
         return Options(
@@ -51,36 +68,86 @@ class Options:
 
 @dataclass
 class Shared:
-    """Answers shared by several jobs, asked once whoever needs them first.
-
-    DNS per (host, nameserver), and each target's TCP connection per address family (its
-    HTTP and handshake jobs go only where a connection was accepted).
-    """
+    """Answers shared by several jobs, asked once whoever needs them first (see the module
+    doc): DNS per (host, nameserver), a connection per (address, port), an HTTP GET per (URL,
+    address), a handshake per (address, port, credentials)."""
 
     options: Options
     tasks: dict[Any, asyncio.Task[ProbeResult]] = field(default_factory=dict)
     extra: list[tuple[str, ProbeResult]] = field(default_factory=list)
+    dns: Session | None = None
 
     async def once(self, key: Any, make: Callable[[], Awaitable[ProbeResult]]) -> ProbeResult:
+        import asyncio
+
         task = self.tasks.get(key)
         if task is None:
             task = asyncio.ensure_future(make())
             self.tasks[key] = task
+        elif task.done() and not task.cancelled() and task.exception() is None:
+            return task.result()
         return await asyncio.shield(task)
 
+    def _session(self) -> Session:
+        if self.dns is None:
+            from pnet.probes.dnswire import Session
+
+            self.dns = Session()
+        return self.dns
+
     async def resolve(self, host: str, nameserver: tuple[str, int] | None) -> ProbeResult:
+        return await self.once(("dns", host, nameserver), lambda: self._resolve(host, nameserver))
+
+    async def _resolve(self, host: str, nameserver: tuple[str, int] | None) -> ProbeResult:
+        timeout = self.options.dns_timeout
+        if nameserver is not None:
+            from pnet.probes import dnswire
+
+            return await dnswire.resolve(
+                host, nameserver=nameserver, session=self._session(), timeout=timeout
+            )
         from pnet.probes import dns
 
+        return await dns.resolve(host, timeout=timeout, session=self._session())
+
+    async def discover(self, name: str, nameserver: tuple[str, int] | None) -> ProbeResult:
+        from pnet.probes import discovery
+
         return await self.once(
-            ("dns", host, nameserver),
-            lambda: dns.resolve(host, nameserver=nameserver, timeout=self.options.dns_timeout),
+            ("discovery", name, nameserver),
+            lambda: discovery.discover(
+                name,
+                nameserver=nameserver,
+                timeout=self.options.dns_timeout,
+                session=self._session(),
+            ),
+        )
+
+    async def connect(self, address: str, port: int) -> ProbeResult:
+        from pnet.probes import tcp
+
+        return await self.once(
+            ("connect", address, port),
+            lambda: tcp.connect(address, port, timeout=self.options.tcp_timeout),
+        )
+
+    async def get(self, url: str, address: str, timeout: float) -> ProbeResult:  # noqa: ASYNC109
+        from pnet.probes import http
+
+        return await self.once(
+            ("http", url, address, timeout),
+            lambda: http.get(url, address=address, timeout=timeout, max_redirects=5),
         )
 
     async def close(self) -> None:
+        import asyncio
+
         for task in self.tasks.values():
             task.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        if self.dns is not None:
+            await self.dns.close()
 
 
 def _nameserver(options: Options, source: Service | None) -> tuple[str, int] | None:
@@ -237,7 +304,7 @@ def _jobs(
             r = await resolved()
             return _rekey(r, f"{subject}|dns")
 
-        return Job(f"{subject}|dns", run, dns_timeout + 0.5, "dns", host)
+        return Job(f"{subject}|dns", run, options.dns_budget, "dns", host, wait=dns_timeout)
 
     out.append(dns_job())
     if "discovery" in kinds and svc is not None and svc.discovery_host:
@@ -262,11 +329,11 @@ def _jobs(
         return None, first
 
     if "http" in kinds:
-        out.append(_http_job(subject, target, svc, accepted, options))
+        out.append(_http_job(subject, target, svc, accepted, options, names))
     if "redis" in kinds:
-        out.append(_redis_job(subject, target, svc, accepted, options, source))
+        out.append(_redis_job(subject, target, svc, accepted, options, names, source))
     if "postgres" in kinds:
-        out.append(_postgres_job(subject, target, svc, accepted, options, source))
+        out.append(_postgres_job(subject, target, svc, accepted, options, names, source))
     return out
 
 
@@ -281,7 +348,7 @@ def _not_connected(kind: str, shown: str, failure: ProbeResult | None, key: str)
 
 
 def _rekey(r: ProbeResult, key: str) -> ProbeResult:
-    return replace(r, key=key)
+    return ProbeResult(r.kind, r.target, r.outcome, r.elapsed_ms, r.detail, r.evidence, key)
 
 
 def _hp(address: str, port: int) -> str:
@@ -301,8 +368,6 @@ def _tcp_job(
     key = f"{subject}|{suffix}"
 
     async def connect() -> ProbeResult:
-        from pnet.probes import tcp
-
         d = await resolved()
         if not d.ok:
             return _skipped("tcp", f"{host}:{port}", f"{host} did not resolve", d.outcome, key)
@@ -312,14 +377,19 @@ def _tcp_job(
             return _skipped(
                 "tcp", f"{host}:{port}", f"{host} has no {fam} address", Outcome.NO_ANSWER, key
             )
-        r = await tcp.connect(address, port, timeout=options.tcp_timeout)
+        r = await names.connect(address, port)
         return _rekey(r, key)
 
     async def connected() -> ProbeResult:
         return await names.once(("tcp", key), connect)
 
     job = Job(
-        key, connected, options.dns_timeout + options.tcp_timeout + 0.5, "tcp", f"{host}:{port}"
+        key,
+        connected,
+        options.dns_budget + options.tcp_timeout + 0.5,
+        "tcp",
+        f"{host}:{port}",
+        wait=options.tcp_timeout,
     )
     return job, connected
 
@@ -341,30 +411,30 @@ def _discovery_job(
     port = target.port or 0
 
     async def one(index: int, count: int, address: str) -> bool:
-        from pnet.probes import http, tcp
+        from pnet.probes.runner import Load, judge
 
+        load = Load.current()
         base = f"{subject}|instance{index}"
         where = {"instance": index, "of": count, "address": address}
-        t = await tcp.connect(address, port, timeout=options.tcp_timeout)
-        shared.extra.append(
-            (subject, replace(t, key=f"{base}|tcp", evidence={**t.evidence, **where}))
-        )
+        mark = load.stalled() if load is not None else None
+        t = await shared.connect(address, port)
+        t = judge(replace(t, key=f"{base}|tcp"), mark, options.tcp_timeout, load)
+        shared.extra.append((subject, replace(t, evidence={**t.evidence, **where})))
         if with_http and t.ok:
             url = _health_url(target, svc, target.host)
-            h = await http.get(url, address=address, timeout=options.http_timeout)
+            mark = load.stalled() if load is not None else None
+            h = await shared.get(url, address, options.http_timeout)
+            h = judge(replace(h, key=f"{base}|http"), mark, options.http_timeout, load)
             shown = _at_address(h.target, address)
             shared.extra.append(
-                (
-                    subject,
-                    replace(h, key=f"{base}|http", target=shown, evidence={**h.evidence, **where}),
-                )
+                (subject, replace(h, target=shown, evidence={**h.evidence, **where}))
             )
         return t.ok
 
     async def run() -> ProbeResult:
-        from pnet.probes import discovery
+        import asyncio
 
-        d = await discovery.discover(name, nameserver=ns, timeout=options.dns_timeout)
+        d = await shared.discover(name, ns)
         if not d.ok or not port:
             return replace(d, key=key)
         addresses = [str(a) for a in d.evidence.get("addresses") or []][:MAX_INSTANCES]
@@ -373,10 +443,10 @@ def _discovery_job(
         detail = f"{d.detail}; {sum(up)} of {count} accept on {port}"
         return replace(d, key=key, evidence={**d.evidence, "port": port}, detail=detail)
 
-    budget = options.dns_timeout + options.tcp_timeout + 0.5
+    budget = options.dns_budget + options.tcp_timeout + 0.5
     if with_http:
         budget += options.http_timeout
-    return Job(key, run, budget, "discovery", name)
+    return Job(key, run, budget, "discovery", name, wait=options.dns_timeout)
 
 
 def _at_address(url: str, address: Any) -> str:
@@ -405,24 +475,23 @@ def _http_job(
     svc: Service | None,
     accepted: Accepted,
     options: Options,
+    shared: Shared,
 ) -> Job:
     key = f"{subject}|http"
     url = _health_url(target, svc, target.host)
     timeout = options.http_timeout
     if target.is_tls and svc is not None:
         timeout = min(timeout, options.tcp_timeout)
-    budget = options.dns_timeout + options.tcp_timeout + timeout + 0.5
+    budget = options.dns_budget + options.tcp_timeout + timeout + 0.5
 
     async def run() -> ProbeResult:
-        from pnet.probes import http
-
         address, failure = await accepted()
         if not address:
             return _not_connected("http", url, failure, key)
-        r = await http.get(url, address=address, timeout=timeout, max_redirects=5)
+        r = await shared.get(url, address, timeout)
         return _rekey(r, key)
 
-    return Job(key, run, budget, "http", url)
+    return Job(key, run, budget, "http", url, wait=timeout)
 
 
 def _redis_job(
@@ -431,6 +500,7 @@ def _redis_job(
     svc: Service | None,
     accepted: Accepted,
     options: Options,
+    shared: Shared,
     source: Service | None = None,
 ) -> Job:
     key = f"{subject}|redis"
@@ -445,17 +515,22 @@ def _redis_job(
         address, failure = await accepted()
         if not address:
             return _not_connected("redis", shown, failure, key)
-        r = await redis.ping(
-            address,
-            target.port or 6379,
-            username=user,
-            password=password,
-            tls=target.is_tls,
-            timeout=options.tcp_timeout,
+        port = target.port or 6379
+        r = await shared.once(
+            ("redis", address, port, user, password, target.is_tls),
+            lambda: redis.ping(
+                address,
+                port,
+                username=user,
+                password=password,
+                tls=target.is_tls,
+                timeout=options.tcp_timeout,
+            ),
         )
         return _rekey(r, key)
 
-    return Job(key, run, options.dns_timeout + 2 * options.tcp_timeout + 0.5, "redis", shown)
+    budget = options.dns_budget + 2 * options.tcp_timeout + 0.5
+    return Job(key, run, budget, "redis", shown, wait=options.tcp_timeout)
 
 
 def _postgres_job(
@@ -464,6 +539,7 @@ def _postgres_job(
     svc: Service | None,
     accepted: Accepted,
     options: Options,
+    shared: Shared,
     source: Service | None = None,
 ) -> Job:
     key = f"{subject}|postgres"
@@ -482,15 +558,20 @@ def _postgres_job(
         address, failure = await accepted()
         if not address:
             return _not_connected("postgres", shown, failure, key)
-        r = await postgres.hello(
-            address,
-            target.port or 5432,
-            user=user,
-            database=database,
-            password=password,
-            tls=tls,
-            timeout=options.tcp_timeout,
+        port = target.port or 5432
+        r = await shared.once(
+            ("postgres", address, port, user, database, password, tls),
+            lambda: postgres.hello(
+                address,
+                port,
+                user=user,
+                database=database,
+                password=password,
+                tls=tls,
+                timeout=options.tcp_timeout,
+            ),
         )
         return _rekey(r, key)
 
-    return Job(key, run, options.dns_timeout + 2 * options.tcp_timeout + 0.5, "postgres", shown)
+    budget = options.dns_budget + 2 * options.tcp_timeout + 0.5
+    return Job(key, run, budget, "postgres", shown, wait=options.tcp_timeout)

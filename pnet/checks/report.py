@@ -1,7 +1,8 @@
 """The result of a run: one check per target, each in exactly one state, and the findings.
 
 A check is **ok** when its probes ran and answered and nothing was found, a **warning** or an
-**error** when a finding says so, and **not checked** (with the reason) when no probe ran for it.
+**error** when a finding says so, and **not checked** (with the reason) when no probe ran for it
+or one could not run fairly (overloaded: this machine was too busy to tell).
 A failed probe never leaves a check ok. The summary counts checks by state and findings by
 severity, and both add up.
 """
@@ -40,7 +41,7 @@ def state_of(results: tuple[ProbeResult, ...], findings: tuple[Finding, ...]) ->
     if any(f.severity is Severity.WARNING for f in findings):
         return State.WARNING
     ran = [r for r in results if not skipped(r)]
-    if not ran:
+    if not ran or any(r.evidence.get("overloaded") for r in results):
         return State.NOT_CHECKED
     failed = [r for r in ran if not answered(r)]
     if failed and all(unanswered(r) for r in failed):

@@ -18,8 +18,8 @@ from pnet.checks.plan import Planned, prepare
 from pnet.checks.report import Check, Report, order
 from pnet.diagnose import diagnose
 from pnet.model import Service, Workspace
+from pnet.probes.job import Job, is_overloaded
 from pnet.probes.result import ProbeResult
-from pnet.probes.runner import Job, run_jobs
 from pnet.targets import Target
 
 
@@ -85,7 +85,7 @@ def build_report(
             results=order(list(results.get(p.target.subject, ()))),
             findings=tuple(by_subject.get(p.target.subject, ())),
             elapsed_ms=(elapsed or {}).get(p.target.subject),
-            reason=p.reason,
+            reason=p.reason or _overloaded(results.get(p.target.subject, ())),
         )
         for p in planned
     )
@@ -97,6 +97,17 @@ def build_report(
         offline=offline,
         elapsed_ms=total_ms,
         notes=workspace.notes,
+    )
+
+
+def _overloaded(results: Sequence[ProbeResult]) -> str:
+    """Why a check whose probes this machine could not run fairly is not checked."""
+    n = sum(1 for r in results if is_overloaded(r))
+    if not n:
+        return ""
+    return (
+        f"overloaded: {n} probe{'s' if n > 1 else ''} could not run in time on this machine "
+        "(retry with fewer targets or a longer --timeout)"
     )
 
 
@@ -129,6 +140,8 @@ async def stream(
     `listeners` are this machine's listening sockets (probes.listeners); `inside` says this
     runs in an instance of `source`, so they are its own.
     """
+    from pnet.probes.runner import run_jobs
+
     started = time.perf_counter()
     planned = prepare(workspace, source, targets, offline=options.offline)
     shared = Shared(options)
@@ -194,6 +207,42 @@ async def run(
             report = event.report
     assert report is not None
     return report
+
+
+def run_sync(
+    workspace: Workspace,
+    source: Service | None,
+    targets: Sequence[Target],
+    options: Options | None = None,
+    *,
+    listeners: Sequence[Any] | None = None,
+    inside: bool = False,
+    on_result: Callable[[str, ProbeResult], None] | None = None,
+) -> Report:
+    """`run` in an event loop of its own, for a program that has none (the doctor).
+
+    The coroutine given to asyncio.run returns nothing: on its way out asyncio formats its
+    task (restoring the SIGINT handler), and a task that holds a large report is slow to
+    format."""
+    import asyncio
+
+    out: list[Report] = []
+
+    async def main() -> None:
+        out.append(
+            await run(
+                workspace,
+                source,
+                targets,
+                options,
+                listeners=listeners,
+                inside=inside,
+                on_result=on_result,
+            )
+        )
+
+    asyncio.run(main())
+    return out[0]
 
 
 def run_offline(workspace: Workspace, source: Service | None, targets: Sequence[Target]) -> Report:

@@ -24,6 +24,7 @@ class Options:
     root: str | Path | None = None
     cwd: str | Path | None = None
     read: Callable[[str], str | None] | None = None
+    compact: bool = False
 
 
 def render(fmt: str, report: Report, options: Options | None = None) -> str:
@@ -42,7 +43,7 @@ def _render(fmt: str, report: Report, options: Options | None = None) -> str:
     if fmt == "json":
         from pnet.formats.contract import render_json
 
-        return render_json(report, unicode=o.unicode)
+        return render_json(report, unicode=o.unicode, compact=o.compact)
     if fmt == "github":
         from pnet.formats.github import render_github
 

@@ -179,9 +179,13 @@ class ServiceTree(Tree[Service | None]):
                 return host[: -len(suffix)] + sep + port
         return addr
 
+    _longest: tuple[int, int] | None = None
+
     def _name_width(self) -> int:
-        longest = max((len(s.name) for s in self.workspace.services), default=8)
-        return min(longest, 12 if self.compact else 15)
+        services = self.workspace.services
+        if self._longest is None or self._longest[0] != id(services):
+            self._longest = (id(services), max((len(s.name) for s in services), default=8))
+        return min(self._longest[1], 12 if self.compact else 15)
 
     def preferred_width(self) -> int:
         """Columns the tree needs to show every label whole (guides, marks, address)."""
@@ -202,6 +206,8 @@ class ServiceTree(Tree[Service | None]):
 
     def set_marks(self, name: str, status: Status, reach: Status | None) -> None:
         """The service's health and its variables' marks (None: it reads no variable)."""
+        if self.statuses.get(name) is status and self.reach.get(name) is reach:
+            return
         self.statuses[name] = status
         if reach is None:
             self.reach.pop(name, None)
