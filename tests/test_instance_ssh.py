@@ -211,13 +211,6 @@ def test_with_the_render_yaml_in_the_repository(runs: dict[str, Session]) -> Non
     assert search["fix"].startswith("SEARCH_URL=http://search-q1w2:9200")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with a render.yaml, a target mapped by its slug is probed through the discovery "
-    "name of the Blueprint's assumed host (inventory-discovery), not the slug's "
-    "(inventory-k4l5-discovery): pnet/checks/jobs.py _discovery_job uses svc.discovery_host "
-    "although svc.host_known is False",
-)
 def test_with_the_render_yaml_a_service_with_an_instance_down(runs: dict[str, Session]) -> None:
     found = kinds_by_subject(report_in(runs["api+yaml"].terminal))
     assert found.get(SEVERAL) == {"instance-down"}

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pnet import platforms
-from pnet.checks.plan import Planned
+from pnet.checks.plan import Planned, discovery_name
 from pnet.model import Kind, Network, Service, Workspace
 from pnet.probes.job import Job
 from pnet.probes.result import Outcome, ProbeResult
@@ -307,7 +307,7 @@ def _jobs(
         return Job(f"{subject}|dns", run, options.dns_budget, "dns", host, wait=dns_timeout)
 
     out.append(dns_job())
-    if "discovery" in kinds and svc is not None and svc.discovery_host:
+    if "discovery" in kinds and svc is not None and discovery_name(svc, target):
         out.append(
             _discovery_job(subject, svc, target, ns, options, names, with_http="http" in kinds)
         )
@@ -407,7 +407,7 @@ def _discovery_job(
     """Discovery, then a TCP connect (and the HTTP check, for HTTP targets) to every instance
     it lists, each a result of its own (key `<subject>|instance<N>|tcp`) in `shared.extra`."""
     key = f"{subject}|discovery"
-    name = svc.discovery_host or ""
+    name = discovery_name(svc, target) or ""
     port = target.port or 0
 
     async def one(index: int, count: int, address: str) -> bool:

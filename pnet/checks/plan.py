@@ -73,6 +73,19 @@ def internal_of(
     return internal, ctx.p.default_service_port
 
 
+def discovery_name(svc: Service, target: Target) -> str | None:
+    """The name that lists the service's instances: its own, or, when the model only stands in
+    for its host (a Blueprint's unknown slug), the one the target's real host gives; never one
+    built on a guess."""
+    if not (svc.type.has_discovery and svc.host):
+        return None
+    if svc.host_known:
+        return svc.discovery_host
+    if target.host != svc.host.lower() and target.how in ("slug", "exact-host", "reference"):
+        return f"{target.host}{svc.type.discovery_suffix}"
+    return None
+
+
 def probe_kinds(
     ctx: Context, source: Service | None, target: Target, found: Sequence[Finding]
 ) -> tuple[tuple[str, ...], str]:
@@ -108,7 +121,7 @@ def probe_kinds(
     kinds = ["dns"]
     # Inside an instance the count is not known: its discovery name tells.
     several = svc is not None and (svc.instances > 1 or workspace.partial)
-    if svc is not None and svc.type.has_discovery and svc.discovery_host and several:
+    if svc is not None and several and discovery_name(svc, target):
         kinds.append("discovery")
     kinds.append("tcp")
     if target.scheme in ("http", "https") or (
