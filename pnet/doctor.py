@@ -371,7 +371,9 @@ def _main(argv: list[str] | None, out: IO[str], err: IO[str], env: Mapping[str, 
                 options,
                 listeners=listeners,
                 inside=inside,
-                on_result=lambda subject, _r: progress.step(subject),
+                on_result=lambda subject, r: (
+                    None if "instance" in r.evidence else progress.step(subject)
+                ),
             )
         finally:
             progress.close()
