@@ -167,12 +167,18 @@ _SHAPE_LIST = (
     (("$",), r"(?<![A-Za-z0-9$./=,])\$(?:1|2[abxy]?|5|6|7|y|gy|sha1|md5)\$[A-Za-z0-9$./=,]{8,}"),
 )
 _SHAPES = tuple((hints, re.compile(pattern)) for hints, pattern in _SHAPE_LIST)
+# Any hint of any shape: most text has none, and one search over it settles that.
+_ANY_HINT = re.compile("|".join(re.escape(h) for hints, _ in _SHAPE_LIST for h in hints))
 
 
 def _shapes(text: str) -> Iterator[re.Match[str]]:
+    if _ANY_HINT.search(text) is None:
+        return
     for hints, pattern in _SHAPES:
-        if any(h in text for h in hints):
-            yield from pattern.finditer(text)
+        for h in hints:
+            if h in text:
+                yield from pattern.finditer(text)
+                break
 
 
 def has_credential_shape(text: str) -> bool:
@@ -444,7 +450,7 @@ def mask_text(text: str) -> str:
     return _masked(text)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=16384)
 def _masked(text: str) -> str:
     """mask_text, remembered: the same value reaches several outputs."""
     return _apply(text, _scan(text))

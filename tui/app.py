@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import QueryType
 from textual.events import Resize
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
@@ -110,6 +111,7 @@ class PnetApp(Runs):
         self.reveal = False
         self.last_export: tuple[Path, Path] | None = None
         self._collapsed = False
+        self._found: dict[tuple[Any, Any], Any] = {}
         self._status_redraw = Coalesced(self, self._draw_status)
         self._summary_redraw = Coalesced(self, self._draw_probe_summary)
 
@@ -302,7 +304,48 @@ class PnetApp(Runs):
 
     def _views_up(self) -> bool:
         """The main screen's widgets are there (a run can land while the app closes)."""
-        return bool(self.screen_stack) and bool(self.screen_stack[0].query("#env-detail"))
+        if not self.screen_stack:
+            return False
+        detail = self._found.get(("#env-detail", None))
+        if detail is None:
+            found = self.screen_stack[0].query("#env-detail")
+            if not found:
+                return False
+            detail = self._found[("#env-detail", None)] = found.first()
+        return detail.is_attached
+
+    if TYPE_CHECKING:
+
+        @overload
+        def query_one(self, selector: str) -> Widget: ...
+
+        @overload
+        def query_one(self, selector: type[QueryType]) -> QueryType: ...
+
+        @overload
+        def query_one(self, selector: str, expect_type: type[QueryType]) -> QueryType: ...
+
+    def query_one(
+        self,
+        selector: str | type[QueryType],
+        expect_type: type[QueryType] | None = None,
+    ) -> QueryType | Widget:
+        """`query_one`, remembering what it found while that widget stays in the DOM: the
+        app asks for the same few widgets on every result a sweep lands, and each query walks
+        the whole DOM."""
+        key = (selector, expect_type)
+        hit = self._found.get(key)
+        if hit is not None and hit.is_attached and hit.screen is self.screen:
+            return cast("QueryType | Widget", hit)
+        found: QueryType | Widget
+        if expect_type is not None and isinstance(selector, str):
+            found = super().query_one(selector, expect_type)
+        elif isinstance(selector, str):
+            found = super().query_one(selector)
+        else:
+            found = super().query_one(selector)
+        self._found[key] = found
+        return found
 
     def refresh_service(self, name: str, *parts: str) -> None:
         if not self._views_up():

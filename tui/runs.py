@@ -454,10 +454,15 @@ class Runs(App[int]):
                 self.post_message(ProbeStarted(svc.name))
             if svc.env:
                 self.post_message(EnvStarted(svc.name))
+        heard: set[str] = set()
         try:
             async with aclosing(self.engine.sweep(self.workspace)) as events:
                 async for event in events:
                     if isinstance(event, Landed) and event.owner:
+                        if event.owner not in heard:
+                            # progress: the services whose answers have begun to land
+                            heard.add(event.owner)
+                            self.post_message(SweepProgress(min(len(heard), total), total))
                         if event.env:
                             subject = sweep.local(event.subject, event.owner)
                             self.post_message(EnvLanded(event.owner, subject, event.result))

@@ -9,7 +9,6 @@ severity, and both add up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -20,7 +19,7 @@ from pnet.diagnose.live import answered, skipped
 from pnet.diagnose.resolver import WHY, unanswered
 from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
-from pnet.secrets import mask_text
+from pnet.secrets import mask_json
 from pnet.targets import Target
 
 JSON_VERSION = 1
@@ -183,23 +182,10 @@ def workspace_json(ws: Workspace) -> dict[str, Any]:
     }
 
 
-def _masked(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, Mapping):
-        return {str(k): _masked(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_masked(v) for v in value]
-    return value
-
-
 def probe_json(r: ProbeResult) -> dict[str, Any]:
-    out = r.to_json()
-    out["target"] = mask_text(str(out["target"]))
-    out["key"] = mask_text(str(out["key"]))
-    out["detail"] = mask_text(str(out["detail"]))
-    out["evidence"] = _masked(out["evidence"])
-    return dict(out)
+    """A probe result as JSON, every string masked."""
+    masked: dict[str, Any] = mask_json(r.to_json())
+    return masked
 
 
 def scope_word(workspace: Workspace) -> str:
