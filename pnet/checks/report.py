@@ -19,7 +19,6 @@ from pnet.diagnose.live import answered, skipped
 from pnet.diagnose.resolver import WHY, unanswered
 from pnet.model import Service, Workspace
 from pnet.probes.result import ProbeResult
-from pnet.secrets import mask_json
 from pnet.targets import Target
 
 JSON_VERSION = 1
@@ -183,9 +182,9 @@ def workspace_json(ws: Workspace) -> dict[str, Any]:
 
 
 def probe_json(r: ProbeResult) -> dict[str, Any]:
-    """A probe result as JSON, every string masked."""
-    masked: dict[str, Any] = mask_json(r.to_json())
-    return masked
+    """A probe result as JSON data. Not masked here: every output masks what it writes
+    (pnet.secrets.dump_json, mask_json), once."""
+    return r.to_json()
 
 
 def scope_word(workspace: Workspace) -> str:
