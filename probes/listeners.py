@@ -2,8 +2,11 @@
 
 Run inside an instance, this is how pnet sees that a service listens on 127.0.0.1 only, on
 0.0.0.0 only (unreachable on an IPv6-only private network), or on `::` with IPV6_V6ONLY
-(unreachable over IPv4). Sockets come from psutil; processes the user may not inspect have
-`pid` and `process` None, never an exception.
+(unreachable over IPv4). Sockets come from the kernel's sock_diag netlink interface, which
+lists the listening ones only (a machine holding tens of thousands of connections answers in
+milliseconds), each with the process from /proc/PID/fd; from psutil where sock_diag is not
+available. Processes the user may not inspect have `pid` and `process` None, never an
+exception.
 
 Whether a `::` socket also accepts IPv4 (`v6only`) is a per-socket option psutil cannot see.
 The rule, in order (`v6only_source` says which applied):
@@ -20,6 +23,7 @@ IPv4 sockets have `v6only` None.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import struct
 import time
@@ -132,17 +136,19 @@ def _read_bindv6only() -> bool | None:
         return None
 
 
-def _kernel_v6only(protocol: int) -> dict[tuple[str, int], bool] | None:
-    """IPV6_V6ONLY of every IPv6 listening (TCP) or unconnected (UDP) socket, from sock_diag."""
+def _diag_dump(family: int, protocol: int) -> list[bytes] | None:
+    """The kernel's sock_diag answer for one family and protocol: one inet_diag_msg (with its
+    attributes) per listening TCP socket (state LISTEN) or unconnected UDP socket (CLOSE),
+    filtered by the kernel, so a machine's thousands of other sockets cost nothing."""
     af_netlink = getattr(socket, "AF_NETLINK", None)
     if af_netlink is None:
         return None
     states = 1 << (_TCP_LISTEN if protocol == socket.IPPROTO_TCP else _TCP_CLOSE)
-    request = struct.pack("=BBBBI", socket.AF_INET6, protocol, 0, 0, states) + bytes(48)
+    request = struct.pack("=BBBBI", family, protocol, 0, 0, states) + bytes(48)
     header = struct.pack(
         "=IHHII", 16 + len(request), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST | _NLM_F_DUMP, 1, 0
     )
-    found: dict[tuple[str, int], bool] = {}
+    found: list[bytes] = []
     try:
         with socket.socket(af_netlink, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG) as sock:
             sock.settimeout(1.0)
@@ -157,11 +163,22 @@ def _kernel_v6only(protocol: int) -> dict[tuple[str, int], bool] | None:
                         return found
                     if mtype == _NLMSG_ERROR or length < 16:
                         return None
-                    _parse_diag(data[offset + 16 : offset + length], found)
+                    found.append(data[offset + 16 : offset + length])
                     offset += (length + 3) & ~3
     except (OSError, struct.error):
         return None
     return None
+
+
+def _kernel_v6only(protocol: int) -> dict[tuple[str, int], bool] | None:
+    """IPV6_V6ONLY of every IPv6 listening (TCP) or unconnected (UDP) socket, from sock_diag."""
+    messages = _diag_dump(socket.AF_INET6, protocol)
+    if messages is None:
+        return None
+    found: dict[tuple[str, int], bool] = {}
+    for msg in messages:
+        _parse_diag(msg, found)
+    return found
 
 
 def _parse_diag(msg: bytes, found: dict[tuple[str, int], bool]) -> None:
@@ -177,6 +194,75 @@ def _parse_diag(msg: bytes, found: dict[tuple[str, int], bool]) -> None:
         if kind == _INET_DIAG_SKV6ONLY and size >= 5:
             found[(address, port)] = bool(msg[at + 4])
         at += (size + 3) & ~3
+
+
+def _kernel_sockets(protocol: int) -> list[tuple[int, str, int, int]] | None:
+    """(family, address, port, inode) of every listening socket of one protocol, from
+    sock_diag; None when the kernel does not answer (then psutil reads /proc)."""
+    out: list[tuple[int, str, int, int]] = []
+    for family, size, version in ((socket.AF_INET, 4, 4), (socket.AF_INET6, 16, 6)):
+        messages = _diag_dump(family, protocol)
+        if messages is None:
+            return None
+        for msg in messages:
+            if len(msg) < 72:
+                continue
+            (port,) = struct.unpack_from("!H", msg, 4)
+            (inode,) = struct.unpack_from("=I", msg, 68)
+            out.append((version, socket.inet_ntop(family, msg[8 : 8 + size]), port, inode))
+    return out
+
+
+def _owners(inodes: set[int]) -> dict[int, int]:
+    """The pid holding each socket inode, from /proc/PID/fd (processes this user may read);
+    the lowest pid when several share one socket."""
+    wanted = {f"socket:[{inode}]": inode for inode in inodes if inode}
+    out: dict[int, int] = {}
+    try:
+        pids = sorted(int(name) for name in os.listdir("/proc") if name.isdigit())
+    except OSError:
+        return out
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                inode = wanted.get(os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:
+                continue
+            if inode is not None and inode not in out:
+                out[inode] = pid
+    return out
+
+
+def _psutil_sockets(kind: str) -> list[tuple[int, str, int, int | None]] | None:
+    try:
+        conns = psutil.net_connections(kind=kind)
+    except (psutil.AccessDenied, OSError):
+        return None
+    entries: list[tuple[int, str, int, int | None]] = []
+    for conn in conns:
+        if kind.startswith("tcp") and conn.status != psutil.CONN_LISTEN:
+            continue
+        if kind.startswith("udp") and conn.raddr:
+            continue
+        if not isinstance(conn.laddr, tuple) or len(conn.laddr) < 2:
+            continue
+        family = 6 if conn.family == socket.AF_INET6 else 4
+        entries.append((family, str(conn.laddr[0]), int(conn.laddr[1]), conn.pid))
+    return entries
+
+
+def _sockets(kind: str) -> list[tuple[int, str, int, int | None]] | None:
+    """(family, address, port, pid) of the listening sockets of "tcp" or "udp"."""
+    protocol = socket.IPPROTO_TCP if kind.startswith("tcp") else socket.IPPROTO_UDP
+    kernel = _kernel_sockets(protocol) if kind in ("tcp", "udp") else None
+    if kernel is None:
+        return _psutil_sockets(kind)
+    owners = _owners({inode for *_, inode in kernel})
+    return [(family, address, port, owners.get(inode)) for family, address, port, inode in kernel]
 
 
 def _process_name(pid: int | None, cache: dict[int, str | None]) -> str | None:
@@ -196,20 +282,9 @@ def listening(*, kinds: tuple[str, ...] = ("tcp",)) -> tuple[Listener, ...]:
     default = _read_bindv6only()
     out: dict[tuple[str, int, str, int], Listener] = {}
     for kind in kinds:
-        try:
-            conns = psutil.net_connections(kind=kind)
-        except (psutil.AccessDenied, OSError):
+        entries = _sockets(kind)
+        if entries is None:
             continue
-        entries: list[tuple[int, str, int, int | None]] = []
-        for conn in conns:
-            if kind.startswith("tcp") and conn.status != psutil.CONN_LISTEN:
-                continue
-            if kind.startswith("udp") and conn.raddr:
-                continue
-            if not isinstance(conn.laddr, tuple) or len(conn.laddr) < 2:
-                continue
-            family = 6 if conn.family == socket.AF_INET6 else 4
-            entries.append((family, str(conn.laddr[0]), int(conn.laddr[1]), conn.pid))
         protocol = socket.IPPROTO_TCP if kind.startswith("tcp") else socket.IPPROTO_UDP
         kernel = _kernel_v6only(protocol) if any(e[0] == 6 for e in entries) else {}
         base = "tcp" if kind.startswith("tcp") else "udp"

@@ -157,3 +157,24 @@ def test_timed_probe(sockets: list[socket.socket]) -> None:
     r = probe_listeners()
     assert r.kind == "listeners" and r.key == "listeners:local" and r.elapsed_ms > 0
     assert any(e["port"] == port and e["bind"] == "loopback" for e in r.evidence["listeners"])
+
+
+def test_the_kernel_and_proc_give_the_same_listeners(
+    sockets: list[socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ports = [
+        _listen(sockets, "127.0.0.1"),
+        _listen(sockets, "::", v6only=False),
+        _listen(sockets, "0.0.0.0", kind=socket.SOCK_DGRAM),
+    ]
+    peer = socket.create_connection(("127.0.0.1", ports[0]))
+    sockets.append(peer)
+    if mod._kernel_sockets(socket.IPPROTO_TCP) is None:
+        pytest.skip("sock_diag is not available here")
+    from_kernel = listening(kinds=("tcp", "udp"))
+    monkeypatch.setattr(mod, "_kernel_sockets", lambda protocol: None)
+    from_proc = listening(kinds=("tcp", "udp"))
+    mine = [x for x in from_kernel if x.port in ports]
+    assert len(mine) == 3 and all(x.pid == os.getpid() for x in mine)
+    assert set(from_kernel) >= set(mine)
+    assert [x for x in from_proc if x.port in ports] == mine
