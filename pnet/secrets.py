@@ -513,10 +513,42 @@ def one_line(text: str, limit: int = 2000) -> str:
 _BIG = 10**18
 
 
+_JSON_TEXT: dict[str, str] = {}
+_JSON_TEXT_MAX = 65536
+
+
+def _json_text(text: str) -> str:
+    """A string as JSON carries it: masked and valid UTF-8, remembered (a report repeats its
+    keys and values thousands of times)."""
+    out = _JSON_TEXT.get(text)
+    if out is None:
+        if len(_JSON_TEXT) >= _JSON_TEXT_MAX:
+            _JSON_TEXT.clear()
+        out = _JSON_TEXT[text] = utf8_safe(mask_text(text))
+    return out
+
+
 def mask_json(value: Any) -> Any:
     """A JSON value with every string (keys too) masked and valid UTF-8, every number finite."""
+    kind = type(value)
+    if kind is str:
+        return _json_text(value)
+    if kind is dict:
+        out = {}
+        for k, v in value.items():
+            key = _json_text(k) if type(k) is str else mask_json(str(k))
+            t = type(v)
+            if t is str:
+                out[key] = _json_text(v)
+            elif t is bool or v is None or (t is int and -_BIG < v < _BIG):
+                out[key] = v
+            else:
+                out[key] = mask_json(v)
+        return out
+    if kind is list or kind is tuple:
+        return [mask_json(v) for v in value]
     if isinstance(value, str):
-        return utf8_safe(mask_text(value))
+        return _json_text(value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, float):
@@ -527,7 +559,7 @@ def mask_json(value: Any) -> Any:
         return {mask_json(str(k)): mask_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_json(v) for v in value]
-    return utf8_safe(mask_text(str(value)))
+    return _json_text(str(value))
 
 
 def dump_json(value: Any, *, unicode: bool = True, indent: int | None = 2) -> str:
