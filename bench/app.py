@@ -5,7 +5,8 @@ lab's nameserver, times its first frame, presses `P` and times the sweep until t
 is done, while pressing a key now and then (down, up) and timing how long the app takes to
 answer each. Prints one JSON object: first_frame_s, sweep_s, frames (screen updates sent
 during the sweep, the keys' own included), draws (redraws of the status line and the probe
-summary), key latencies (ms), and the process's peak memory (MB).
+summary), key latencies (ms), and the process's peak memory (MB); `slow_keys` lists each key
+answered after more than 100 ms as (seconds into the sweep it was sent, milliseconds).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ SIZE = (120, 36)
 SWEEP_LIMIT_S = 300.0
 KEY_EVERY_S = 0.05
 KEY_LIMIT_S = 5.0
+SLOW_MS = 100.0
 
 
 def _p99(values: list[float]) -> float:
@@ -108,6 +110,7 @@ async def measure(path: str, nameserver: tuple[str, int], keys: int) -> dict[str
                 break
             await asyncio.sleep(0.001)
         latencies: list[float] = []
+        slow: list[tuple[float, float]] = []
         lost = 0
         end = sweep_started + SWEEP_LIMIT_S
         while time.perf_counter() < end:
@@ -119,6 +122,9 @@ async def measure(path: str, nameserver: tuple[str, int], keys: int) -> dict[str
                     lost += 1
                 else:
                     latencies.append(ms)
+                    if ms > SLOW_MS:
+                        at = time.perf_counter() - sweep_started - ms / 1000.0
+                        slow.append((round(at, 2), round(ms, 1)))
             await asyncio.sleep(KEY_EVERY_S)
         sweep = time.perf_counter() - sweep_started
         done = app.sweep_state is None
@@ -141,6 +147,7 @@ async def measure(path: str, nameserver: tuple[str, int], keys: int) -> dict[str
         "key_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "key_p99_ms": round(_p99(latencies), 1) if latencies else None,
         "peak_mb": round(peak, 1),
+        "slow_keys": slow,
     }
 
 

@@ -152,9 +152,12 @@ class CoreEngine:
             yield event
 
     async def sweep(self, workspace: Workspace) -> AsyncGenerator[EngineEvent, None]:
+        import asyncio
+        import functools
+
         from pnet.targets import select
 
-        targets = select(workspace, None, every=True)
+        targets = await asyncio.to_thread(functools.partial(select, workspace, None, every=True))
         owners = {t.subject: (t.source or t.service or "", t.source is not None) for t in targets}
         async for event in self._stream(workspace, None, targets):
             if isinstance(event, Landed):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App
+from textual.message import Message
 
 from pnet.diagnose.finding import Finding
 from pnet.model import Service, Workspace
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
     from pnet.sources import Loaded
 
     Reload = Callable[[Callable[[str], None] | None], Loaded]
+
+POST_BATCH = 32
 
 
 def unique(findings: Iterable[Finding]) -> list[Finding]:
@@ -449,11 +452,10 @@ class Runs(App[int]):
         to each service's own view: its probes, and its variables' checks."""
         total = len(services)
         self.post_message(SweepProgress(0, total))
-        for svc in services:
-            if svc.type.receives:
-                self.post_message(ProbeStarted(svc.name))
-            if svc.env:
-                self.post_message(EnvStarted(svc.name))
+        await self._post_all(
+            [ProbeStarted(s.name) for s in services if s.type.receives]
+            + [EnvStarted(s.name) for s in services if s.env]
+        )
         heard: set[str] = set()
         try:
             async with aclosing(self.engine.sweep(self.workspace)) as events:
@@ -469,17 +471,25 @@ class Runs(App[int]):
                         else:
                             self.post_message(ProbeLanded(event.owner, event.result))
                     elif isinstance(event, Finished):
-                        self._sweep_finished(services, event)
+                        await self._sweep_finished(services, event)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self.post_message(ProbeFailed("sweep", f"{type(exc).__name__}: {exc}"))
         self.post_message(SweepProgress(total, total, finished=True))
 
-    def _sweep_finished(self, services: list[Service], event: Finished) -> None:
-        done, loose = sweep.hand_out(services, event)
-        for message in done:
+    async def _post_all(self, messages: Sequence[Message]) -> None:
+        """Post many messages a few at a time, letting the app handle each batch (and any key
+        pressed meanwhile) before the next: a key waits behind one batch, not behind a
+        thousand services' updates."""
+        for i, message in enumerate(messages):
+            if i and i % POST_BATCH == 0:
+                await asyncio.sleep(0)
             self.post_message(message)
+
+    async def _sweep_finished(self, services: list[Service], event: Finished) -> None:
+        done, loose = sweep.hand_out(services, event)
+        await self._post_all(done)
         for f in loose:
             if f.severity == "error" and about_itself(f) is None:
                 self.notify(f.message, title=f"{f.kind}: {f.subject}", severity="error")
