@@ -279,8 +279,11 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     env = os.environ if environ is None else environ
+    from pnet.collector import collecting_rarely
+
     try:
-        return _main(argv, out, err, env)
+        with collecting_rarely():
+            return _main(argv, out, err, env)
     except (UsageError, InputError) as exc:
         _say(err, f"{PROG}: error: {safe_line(str(exc))}\n")
         return 2

@@ -250,14 +250,14 @@ def test_checks_by_state_and_findings_by_severity_add_up(
 def test_a_run_restores_the_collector_thresholds_it_found() -> None:
     import gc
 
-    from pnet.checks.run import _collecting_rarely
+    from pnet.collector import collecting_rarely
 
     before = gc.get_threshold()
     gc.set_threshold(900, 11, 12)
     try:
-        with _collecting_rarely():
+        with collecting_rarely():
             assert gc.get_threshold()[0] == 20_000
-            with _collecting_rarely():
+            with collecting_rarely():
                 pass
             assert gc.get_threshold()[0] == 20_000
         assert gc.get_threshold() == (900, 11, 12)

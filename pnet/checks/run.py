@@ -7,11 +7,9 @@ after the static verdicts (a lint for CI, no packet sent).
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 from pnet.checks.jobs import Options, Shared, jobs_for
 from pnet.checks.plan import Planned, prepare
 from pnet.checks.report import Check, Report, order
+from pnet.collector import collecting_rarely
 from pnet.diagnose import diagnose
 from pnet.model import Service, Workspace
 from pnet.probes.job import Job, is_overloaded
@@ -122,40 +121,6 @@ def plan_jobs(
     return jobs_for(workspace, planned, options, Shared(options))
 
 
-_SWEEP_THRESHOLD = (20_000, 20, 20)
-
-
-@dataclass
-class _Collector:
-    running: int = 0
-    before: tuple[int, int, int] = (700, 10, 10)
-
-
-_COLLECTOR = _Collector()
-
-
-@contextlib.contextmanager
-def _collecting_rarely() -> Iterator[None]:
-    """While probes run, the cyclic collector runs every 20,000 allocations instead of 700.
-
-    A sweep keeps what it allocates (results, evidence, findings) until its report is made:
-    with the default thresholds the collector scans those again and again (at 1,000 services,
-    0.35 s of the run, and full collections of up to 140 ms during which the app cannot
-    answer a key). Little of it is cyclic garbage: the peak memory is the same. The
-    thresholds in force before the first of the runs at work are restored when the last ends.
-    """
-    if _COLLECTOR.running == 0:
-        _COLLECTOR.before = gc.get_threshold()
-        gc.set_threshold(*_SWEEP_THRESHOLD)
-    _COLLECTOR.running += 1
-    try:
-        yield
-    finally:
-        _COLLECTOR.running -= 1
-        if _COLLECTOR.running == 0:
-            gc.set_threshold(*_COLLECTOR.before)
-
-
 def _plan(
     workspace: Workspace,
     source: Service | None,
@@ -196,7 +161,7 @@ async def stream(
 
     from pnet.probes.runner import run_jobs
 
-    with _collecting_rarely():
+    with collecting_rarely():
         started = time.perf_counter()
         shared = Shared(options)
         planned, jobs = await asyncio.to_thread(_plan, workspace, source, targets, options, shared)
