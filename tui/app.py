@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.css.query import QueryType
 from textual.events import Resize
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
@@ -32,6 +31,7 @@ from pnet.tui import export, summary
 from pnet.tui.commands import PnetCommands
 from pnet.tui.engine import Engine
 from pnet.tui.keys import BINDINGS, footer_hidden, help_rows
+from pnet.tui.panes import PANE_FOCUS, TABS, pane_widgets
 from pnet.tui.redraw import Coalesced
 from pnet.tui.runs import Runs
 from pnet.tui.screens.help import HelpScreen
@@ -40,7 +40,7 @@ from pnet.tui.screens.pathcheck import PathCheckScreen
 from pnet.tui.status import plural
 from pnet.tui.widgets.connect_view import ConnectView
 from pnet.tui.widgets.env_view import EnvTable
-from pnet.tui.widgets.findings_view import FindingsView, explain_kind
+from pnet.tui.widgets.findings_view import FindingsView
 from pnet.tui.widgets.instance_view import InstancePane
 from pnet.tui.widgets.probe_table import ProbeTable, probe_detail
 from pnet.tui.widgets.service_tree import ServiceTree
@@ -52,20 +52,6 @@ if TYPE_CHECKING:
 NARROW = 112
 TINY = 70
 COLLAPSE = 60
-TABS = (
-    ("instance", "5 Instance"),
-    ("connect", "1 Connect"),
-    ("probes", "2 Probes"),
-    ("findings", "3 Findings"),
-    ("env", "4 Env"),
-)
-PANE_FOCUS = {
-    "connect": "#connect-fields",
-    "probes": "#probe-table",
-    "findings": "#findings-table",
-    "env": "#env-table",
-    "instance": "#listeners",
-}
 
 
 class PnetApp(Runs):
@@ -111,7 +97,6 @@ class PnetApp(Runs):
         self.reveal = False
         self.last_export: tuple[Path, Path] | None = None
         self._collapsed = False
-        self._found: dict[tuple[Any, Any], Any] = {}
         self._status_redraw = Coalesced(self, self._draw_status)
         self._summary_redraw = Coalesced(self, self._draw_probe_summary)
 
@@ -129,25 +114,9 @@ class PnetApp(Runs):
                     if pane == "instance" and not self.instance_mode:
                         continue
                     with TabPane(label, id=pane):
-                        yield from self._pane(pane)
+                        yield from pane_widgets(pane)
         yield Static("", id="statusbar")
         yield Footer()
-
-    def _pane(self, pane: str) -> ComposeResult:
-        if pane == "instance":
-            yield InstancePane(explain=explain_kind, id="instance-pane")
-        elif pane == "connect":
-            yield ConnectView(id="connect-view")
-        elif pane == "probes":
-            yield Static("", id="probe-summary", classes="pane-title")
-            yield ProbeTable(id="probe-table")
-            yield Static("", id="probe-detail")
-        elif pane == "findings":
-            yield FindingsView(explain=explain_kind, id="findings-view")
-        else:
-            yield Static("", id="env-title", classes="pane-title")
-            yield EnvTable(id="env-table")
-            yield Static("", id="env-detail")
 
     def on_mount(self) -> None:
         tree = self.query_one(ServiceTree)
@@ -301,51 +270,6 @@ class PnetApp(Runs):
             tree.select_service(name)
 
     # ---- what the runs found, on screen ----------------------------------------------------
-
-    def _views_up(self) -> bool:
-        """The main screen's widgets are there (a run can land while the app closes)."""
-        if not self.screen_stack:
-            return False
-        detail = self._found.get(("#env-detail", None))
-        if detail is None:
-            found = self.screen_stack[0].query("#env-detail")
-            if not found:
-                return False
-            detail = self._found[("#env-detail", None)] = found.first()
-        return detail.is_attached
-
-    if TYPE_CHECKING:
-
-        @overload
-        def query_one(self, selector: str) -> Widget: ...
-
-        @overload
-        def query_one(self, selector: type[QueryType]) -> QueryType: ...
-
-        @overload
-        def query_one(self, selector: str, expect_type: type[QueryType]) -> QueryType: ...
-
-    def query_one(
-        self,
-        selector: str | type[QueryType],
-        expect_type: type[QueryType] | None = None,
-    ) -> QueryType | Widget:
-        """`query_one`, remembering what it found while that widget stays in the DOM: the
-        app asks for the same few widgets on every result a sweep lands, and each query walks
-        the whole DOM."""
-        key = (selector, expect_type)
-        hit = self._found.get(key)
-        if hit is not None and hit.is_attached and hit.screen is self.screen:
-            return cast("QueryType | Widget", hit)
-        found: QueryType | Widget
-        if expect_type is not None and isinstance(selector, str):
-            found = super().query_one(selector, expect_type)
-        elif isinstance(selector, str):
-            found = super().query_one(selector)
-        else:
-            found = super().query_one(selector)
-        self._found[key] = found
-        return found
 
     def refresh_service(self, name: str, *parts: str) -> None:
         if not self._views_up():

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
-from textual.app import App
 from textual.message import Message
 
 from pnet.diagnose.finding import Finding
@@ -34,6 +33,7 @@ from pnet.probes.result import ProbeResult
 from pnet.secrets import mask_text
 from pnet.tui import sweep
 from pnet.tui.engine import CoreEngine, Engine, EnvPointer, Finished, InstanceView, Landed
+from pnet.tui.found import Remembering
 from pnet.tui.messages import (
     EnvFinished,
     EnvLanded,
@@ -71,7 +71,7 @@ def unique(findings: Iterable[Finding]) -> list[Finding]:
     return out
 
 
-class Runs(App[int]):
+class Runs(Remembering):
     """The state of every run and the workers behind it (see the module doc)."""
 
     def __init__(

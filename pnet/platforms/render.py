@@ -28,7 +28,9 @@ from pnet.platforms.render_facts import (
     RESERVED_PORTS,
     SERVICE_ID,
     SLUG,
+    allow_list_lines,
     blueprint_snippet,
+    client_scheme,
     is_public_host,
     service_type,
     slug_prefix,
@@ -112,7 +114,7 @@ class Render:
 
     # ---- addresses ---------------------------------------------------------------------------
     def client_scheme(self, service: Service) -> str | None:
-        return _client_scheme(service)
+        return client_scheme(service)
 
     def internal_url(
         self, service: Service, *, port: int | None = None, path: str = "", auth: bool = False
@@ -126,7 +128,7 @@ class Render:
         if service.kind is Kind.KEYVALUE:
             creds = "default:PASSWORD@" if auth or service.internal_auth else ""
             return f"redis://{creds}{service.host}:{p or KEYVALUE_PORT}"
-        scheme = _client_scheme(service) or "http"
+        scheme = client_scheme(service) or "http"
         return f"{scheme}://{service.host}:{p}{path}" if p else f"{scheme}://{service.host}{path}"
 
     def is_public_host(self, host: str) -> bool:
@@ -543,32 +545,6 @@ class Render:
 
         del workspace
         return connect_tabs(service, reveal)
-
-
-def _client_scheme(service: Service) -> str | None:
-    if service.kind is Kind.POSTGRES:
-        return "postgresql"
-    if service.kind is Kind.KEYVALUE:
-        return "redis"
-    if service.kind in (Kind.WEB, Kind.PSERV):
-        return "http"
-    return None
-
-
-def allow_list_lines(source: Service, service: Service) -> list[str]:
-    allow = service.ip_allow_list
-    if allow is not None and not allow:
-        return [
-            f"{service.name}'s IP allow list is empty, so its external URL refuses every caller: "
-            f"add {source.name}'s outbound IPs (its Connect → Outbound tab) to {service.name}'s "
-            "allow list (ipAllowList in render.yaml)"
-        ]
-    if allow and not (set(allow) & ANYWHERE):
-        return [
-            f"{service.name}'s IP allow list admits {', '.join(allow)} only: add {source.name}'s "
-            "outbound IPs (its Connect → Outbound tab)"
-        ]
-    return []
 
 
 ADAPTER = Render()

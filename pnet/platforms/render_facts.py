@@ -117,3 +117,31 @@ def blueprint_snippet(svc: Service) -> str | None:
     if svc.kind in (Kind.WEB, Kind.PSERV):
         return f"fromService: {{name: {svc.name}, type: {svc.kind.value}, property: hostport}}"
     return None
+
+
+def client_scheme(service: Service) -> str | None:
+    """The URL scheme a client uses for the service (None: it receives no traffic)."""
+    if service.kind is Kind.POSTGRES:
+        return "postgresql"
+    if service.kind is Kind.KEYVALUE:
+        return "redis"
+    if service.kind in (Kind.WEB, Kind.PSERV):
+        return "http"
+    return None
+
+
+def allow_list_lines(source: Service, service: Service) -> list[str]:
+    """What the service's IP allow list means for a caller from `source` on its external URL."""
+    allow = service.ip_allow_list
+    if allow is not None and not allow:
+        return [
+            f"{service.name}'s IP allow list is empty, so its external URL refuses every caller: "
+            f"add {source.name}'s outbound IPs (its Connect → Outbound tab) to {service.name}'s "
+            "allow list (ipAllowList in render.yaml)"
+        ]
+    if allow and not (set(allow) & ANYWHERE):
+        return [
+            f"{service.name}'s IP allow list admits {', '.join(allow)} only: add {source.name}'s "
+            "outbound IPs (its Connect → Outbound tab)"
+        ]
+    return []
