@@ -6,15 +6,16 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 _SWEEP_THRESHOLD = (20_000, 20, 20)
 
 
-@dataclass
 class _Collector:
-    running: int = 0
-    before: tuple[int, int, int] = (700, 10, 10)
+    """How many runs are at work, and the thresholds in force before the first of them."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.before = gc.get_threshold()
 
 
 _COLLECTOR = _Collector()

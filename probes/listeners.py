@@ -196,10 +196,17 @@ def _parse_diag(msg: bytes, found: dict[tuple[str, int], bool]) -> None:
         at += (size + 3) & ~3
 
 
-def _kernel_sockets(protocol: int) -> list[tuple[int, str, int, int]] | None:
-    """(family, address, port, inode) of every listening socket of one protocol, from
-    sock_diag; None when the kernel does not answer (then psutil reads /proc)."""
+_Sockets = tuple[list[tuple[int, str, int, int | None]], dict[tuple[str, int], bool] | None]
+
+
+def _kernel_sockets(
+    protocol: int,
+) -> tuple[list[tuple[int, str, int, int]], dict[tuple[str, int], bool]] | None:
+    """(family, address, port, inode) of every listening socket of one protocol, and the
+    IPV6_V6ONLY of the IPv6 ones, from one sock_diag dump per family; None when the kernel
+    does not answer (then psutil reads /proc)."""
     out: list[tuple[int, str, int, int]] = []
+    v6only: dict[tuple[str, int], bool] = {}
     for family, size, version in ((socket.AF_INET, 4, 4), (socket.AF_INET6, 16, 6)):
         messages = _diag_dump(family, protocol)
         if messages is None:
@@ -210,7 +217,9 @@ def _kernel_sockets(protocol: int) -> list[tuple[int, str, int, int]] | None:
             (port,) = struct.unpack_from("!H", msg, 4)
             (inode,) = struct.unpack_from("=I", msg, 68)
             out.append((version, socket.inet_ntop(family, msg[8 : 8 + size]), port, inode))
-    return out
+            if version == 6:
+                _parse_diag(msg, v6only)
+    return out, v6only
 
 
 def _owners(inodes: set[int]) -> dict[int, int]:
@@ -255,14 +264,19 @@ def _psutil_sockets(kind: str) -> list[tuple[int, str, int, int | None]] | None:
     return entries
 
 
-def _sockets(kind: str) -> list[tuple[int, str, int, int | None]] | None:
-    """(family, address, port, pid) of the listening sockets of "tcp" or "udp"."""
+def _sockets(kind: str) -> _Sockets | None:
+    """(family, address, port, pid) of the listening sockets of "tcp" or "udp", and the
+    kernel's IPV6_V6ONLY by (address, port) (None when the kernel does not say)."""
     protocol = socket.IPPROTO_TCP if kind.startswith("tcp") else socket.IPPROTO_UDP
     kernel = _kernel_sockets(protocol) if kind in ("tcp", "udp") else None
     if kernel is None:
-        return _psutil_sockets(kind)
-    owners = _owners({inode for *_, inode in kernel})
-    return [(family, address, port, owners.get(inode)) for family, address, port, inode in kernel]
+        entries = _psutil_sockets(kind)
+        if entries is None:
+            return None
+        return entries, _kernel_v6only(protocol) if any(e[0] == 6 for e in entries) else {}
+    found, v6only = kernel
+    owners = _owners({inode for *_, inode in found})
+    return [(fam, address, port, owners.get(inode)) for fam, address, port, inode in found], v6only
 
 
 def _process_name(pid: int | None, cache: dict[int, str | None]) -> str | None:
@@ -282,11 +296,10 @@ def listening(*, kinds: tuple[str, ...] = ("tcp",)) -> tuple[Listener, ...]:
     default = _read_bindv6only()
     out: dict[tuple[str, int, str, int], Listener] = {}
     for kind in kinds:
-        entries = _sockets(kind)
-        if entries is None:
+        found = _sockets(kind)
+        if found is None:
             continue
-        protocol = socket.IPPROTO_TCP if kind.startswith("tcp") else socket.IPPROTO_UDP
-        kernel = _kernel_v6only(protocol) if any(e[0] == 6 for e in entries) else {}
+        entries, kernel = found
         base = "tcp" if kind.startswith("tcp") else "udp"
         v4_any_ports = {port for family, address, port, _ in entries if address == "0.0.0.0"}
         for family, address, port, pid in entries:

@@ -245,21 +245,3 @@ def test_checks_by_state_and_findings_by_severity_add_up(
             assert ran and not check.findings
         if not ran:
             assert check.state is not State.OK
-
-
-def test_a_run_restores_the_collector_thresholds_it_found() -> None:
-    import gc
-
-    from pnet.collector import collecting_rarely
-
-    before = gc.get_threshold()
-    gc.set_threshold(900, 11, 12)
-    try:
-        with collecting_rarely():
-            assert gc.get_threshold()[0] == 20_000
-            with collecting_rarely():
-                pass
-            assert gc.get_threshold()[0] == 20_000
-        assert gc.get_threshold() == (900, 11, 12)
-    finally:
-        gc.set_threshold(*before)

@@ -85,6 +85,7 @@ def test_without_the_kernel_a_pair_on_one_port_means_v6only(
     port = _listen(sockets, "0.0.0.0")
     _listen(sockets, "::", v6only=True, port=port)
     lone = _listen(sockets, "::", v6only=True)
+    monkeypatch.setattr(mod, "_kernel_sockets", lambda protocol: None)
     monkeypatch.setattr(mod, "_kernel_v6only", lambda protocol: None)
     monkeypatch.setattr(mod, "_read_bindv6only", lambda: False)
     (paired,) = _mine(port, family=6)
